@@ -1,0 +1,154 @@
+// Package msgs is the one catalogue of what the merchant and the cardholder read:
+// coded messages with Chinese and English texts and a severity. Screens, slips,
+// self-check results and alarms show a Code; the internal error that led there goes to
+// the log. It imports nothing of countertop.
+package msgs
+
+import "fmt"
+
+// Lang is a display language.
+type Lang int
+
+// Languages.
+const (
+	ZH Lang = iota
+	EN
+)
+
+// ParseLang reads "zh" or "en".
+func ParseLang(s string) (Lang, error) {
+	switch s {
+	case "zh", "zh-CN":
+		return ZH, nil
+	case "en":
+		return EN, nil
+	}
+	return ZH, fmt.Errorf("unknown language %q (want zh or en)", s)
+}
+
+func (l Lang) String() string { return [...]string{"zh", "en"}[l] }
+
+// Severity grades a message.
+type Severity int
+
+// Severities.
+const (
+	Info Severity = iota
+	Warning
+	Error
+)
+
+func (s Severity) String() string { return [...]string{"info", "warning", "error"}[s] }
+
+// Code identifies a message.
+type Code string
+
+type entry struct {
+	zh, en string
+	sev    Severity
+}
+
+// Text returns the message for code in lang; an unknown code returns the code itself
+// so a missing entry is visible rather than blank.
+func Text(c Code, l Lang) string {
+	e, ok := catalogue[c]
+	if !ok {
+		return string(c)
+	}
+	if l == EN {
+		return e.en
+	}
+	return e.zh
+}
+
+// SeverityOf returns the code's severity (Error for unknown codes).
+func SeverityOf(c Code) Severity {
+	if e, ok := catalogue[c]; ok {
+		return e.sev
+	}
+	return Error
+}
+
+// Known reports whether the catalogue has c.
+func Known(c Code) bool { _, ok := catalogue[c]; return ok }
+
+// Codes of the terminal's own messages.
+const (
+	Idle             Code = "idle"
+	PresentCard      Code = "present-card"
+	MenuHint         Code = "menu-hint"
+	EnterAmount      Code = "enter-amount"
+	AmountTooLarge   Code = "amount-too-large"
+	ConfirmCard      Code = "confirm-card"
+	EnterPIN         Code = "enter-pin"
+	Processing       Code = "processing"
+	Connecting       Code = "connecting"
+	Sending          Code = "sending"
+	Receiving        Code = "receiving"
+	Reversing        Code = "reversing"
+	Approved         Code = "approved"
+	Declined         Code = "declined"
+	Cancelled        Code = "cancelled"
+	Printing         Code = "printing"
+	TearOff          Code = "tear-off"
+	RemoveCard       Code = "remove-card"
+	SignInOK         Code = "sign-in-ok"
+	SignInNeeded     Code = "sign-in-needed"
+	ConnectFailed    Code = "connect-failed"
+	SendFailed       Code = "send-failed"
+	ReceiveFailed    Code = "receive-failed"
+	MACFailed        Code = "mac-failed"
+	HostUnknownReply Code = "host-bad-reply"
+	ReversalFailed   Code = "reversal-failed"
+	BadSwipe         Code = "bad-swipe"
+	UseChip          Code = "use-chip"
+	CardError        Code = "card-error"
+	PINPadFailed     Code = "pinpad-failed"
+	PrinterOutPaper  Code = "printer-paper-out"
+	PrinterCoverOpen Code = "printer-cover-open"
+	PrinterOffline   Code = "printer-offline"
+	PrinterFailed    Code = "printer-failed"
+	JournalFailed    Code = "journal-failed"
+	Timeout          Code = "timeout"
+	NotAvailable     Code = "not-available"
+)
+
+var catalogue = map[Code]entry{
+	Idle:             {"欢迎使用", "WELCOME", Info},
+	PresentCard:      {"请插卡/刷卡/挥卡", "INSERT/SWIPE/TAP CARD", Info},
+	MenuHint:         {"按[菜单]键进入菜单", "PRESS MENU FOR MENU", Info},
+	EnterAmount:      {"请输入金额:", "ENTER AMOUNT:", Info},
+	AmountTooLarge:   {"金额超限", "AMOUNT TOO LARGE", Warning},
+	ConfirmCard:      {"请核对卡号金额 确认?", "CHECK CARD/AMOUNT, ENTER?", Info},
+	EnterPIN:         {"请持卡人输入密码", "CARDHOLDER PLEASE ENTER PIN", Info},
+	Processing:       {"处理中...", "PROCESSING...", Info},
+	Connecting:       {"连接中...", "CONNECTING...", Info},
+	Sending:          {"发送中...", "SENDING...", Info},
+	Receiving:        {"接收中...", "RECEIVING...", Info},
+	Reversing:        {"自动冲正...", "AUTO REVERSAL...", Info},
+	Approved:         {"交易成功", "APPROVED", Info},
+	Declined:         {"交易失败", "DECLINED", Warning},
+	Cancelled:        {"交易取消", "CANCELLED", Info},
+	Printing:         {"打印凭单中", "PRINTING", Info},
+	TearOff:          {"请撕小票 按任意键继续", "TEAR OFF, PRESS ANY KEY", Info},
+	RemoveCard:       {"请拔卡", "REMOVE CARD", Info},
+	SignInOK:         {"签到成功", "SIGNED IN", Info},
+	SignInNeeded:     {"请做联机签到", "PLEASE SIGN IN", Warning},
+	ConnectFailed:    {"联接失败", "CONNECT FAILED", Error},
+	SendFailed:       {"数据发送失败", "SEND FAILED", Error},
+	ReceiveFailed:    {"数据接收失败", "NO REPLY FROM HOST", Error},
+	MACFailed:        {"收包MAC校验错", "REPLY MAC ERROR", Error},
+	HostUnknownReply: {"收包错误", "BAD REPLY FROM HOST", Error},
+	ReversalFailed:   {"冲正失败", "REVERSAL FAILED", Error},
+	BadSwipe:         {"刷卡错误 请重刷", "BAD SWIPE, SWIPE AGAIN", Warning},
+	UseChip:          {"请插入IC卡", "PLEASE INSERT CHIP", Warning},
+	CardError:        {"读卡失败", "CARD READ ERROR", Error},
+	PINPadFailed:     {"密码键盘故障", "PIN PAD ERROR", Error},
+	PrinterOutPaper:  {"打印机缺纸", "PRINTER OUT OF PAPER", Error},
+	PrinterCoverOpen: {"打印机仓盖未关", "PRINTER COVER OPEN", Error},
+	PrinterOffline:   {"打印机离线", "PRINTER OFFLINE", Error},
+	PrinterFailed:    {"打印失败", "PRINT FAILED", Error},
+	JournalFailed:    {"存储故障 请联系客服", "JOURNAL ERROR, CALL SUPPORT", Error},
+	Timeout:          {"操作超时", "TIMEOUT", Warning},
+	NotAvailable:     {"暂不支持该功能", "FUNCTION NOT AVAILABLE", Warning},
+}

@@ -1,0 +1,26 @@
+package txtype
+
+import "testing"
+
+func TestTypeNamesRoundTrip(t *testing.T) {
+	for ty := Sale; ty <= Echo; ty++ {
+		b, _ := ty.MarshalText()
+		var back Type
+		if err := back.UnmarshalText(b); err != nil || back != ty {
+			t.Errorf("%v: round trip gave %v, %v", ty, back, err)
+		}
+	}
+	if _, err := Parse("unknown"); err == nil {
+		t.Error("Parse(unknown) accepted")
+	}
+}
+
+func TestEntryModeRoundTrip(t *testing.T) {
+	for m := EntryNone; m <= EntryFallback; m++ {
+		b, _ := m.MarshalText()
+		var back EntryMode
+		if err := back.UnmarshalText(b); err != nil || back != m {
+			t.Errorf("%v: round trip gave %v, %v", m, back, err)
+		}
+	}
+}
