@@ -109,3 +109,24 @@ func (m *EntryMode) UnmarshalText(b []byte) error {
 	}
 	return fmt.Errorf("unknown entry mode %q", b)
 }
+
+// STAN is the system trace audit number (ISO 8583 field 11), which CUP terminals also
+// print as the voucher number (凭证号): 000001–999999, never reused within a batch.
+type STAN uint32
+
+// String formats the STAN as six digits.
+func (s STAN) String() string { return fmt.Sprintf("%06d", uint32(s)) }
+
+// Next returns the STAN after s, wrapping from 999999 to 000001.
+func (s STAN) Next() STAN {
+	if s >= 999999 {
+		return 1
+	}
+	return s + 1
+}
+
+// Batch is the settlement batch number (field 60.2), six digits.
+type Batch uint32
+
+// String formats the batch as six digits.
+func (b Batch) String() string { return fmt.Sprintf("%06d", uint32(b)) }

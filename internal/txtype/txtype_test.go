@@ -24,3 +24,15 @@ func TestEntryModeRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestSTANWraps(t *testing.T) {
+	if got := STAN(999999).Next(); got != 1 {
+		t.Errorf("Next(999999) = %v", got)
+	}
+	if got := STAN(41).Next().String(); got != "000042" {
+		t.Errorf("Next(41) = %q", got)
+	}
+	if Batch(7).String() != "000007" {
+		t.Error("batch format")
+	}
+}
