@@ -111,6 +111,9 @@ const (
 	JournalFailed    Code = "journal-failed"
 	Timeout          Code = "timeout"
 	NotAvailable     Code = "not-available"
+	ChipNotSupported Code = "chip-not-supported"
+	KeyCheckFailed   Code = "key-check-failed"
+	NoTransaction    Code = "no-transaction"
 )
 
 var catalogue = map[Code]entry{
@@ -151,4 +154,7 @@ var catalogue = map[Code]entry{
 	JournalFailed:    {"存储故障 请联系客服", "JOURNAL ERROR, CALL SUPPORT", Error},
 	Timeout:          {"操作超时", "TIMEOUT", Warning},
 	NotAvailable:     {"暂不支持该功能", "FUNCTION NOT AVAILABLE", Warning},
+	ChipNotSupported: {"暂不支持IC卡 请刷卡", "CHIP NOT SUPPORTED YET, SWIPE", Warning},
+	KeyCheckFailed:   {"密钥校验错 请重新签到", "KEY CHECK FAILED, SIGN IN", Error},
+	NoTransaction:    {"无交易", "NO TRANSACTION", Warning},
 }
