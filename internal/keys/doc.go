@@ -1,0 +1,10 @@
+// Package keys owns the terminal's symmetric key material and what is done with it:
+// clear keys as a type that never prints, key check values, ECB helpers for DES, 3DES
+// and SM4, the MAC algorithms of the acquirer dialects (CUP ECB, ANSI X9.19, X9.9,
+// 3DES CBC, CUP SM4), ISO 9564 format 0 PIN blocks and the sign-in working keys of
+// field 62.
+//
+// It imports only L0 packages (internal/carddata for PANs); it must never import hal,
+// store, the network or iso8583, so the same code serves the daemon, the acquirer
+// simulator and posctl.
+package keys

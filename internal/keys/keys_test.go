@@ -1,0 +1,395 @@
+package keys
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"countertop/internal/carddata"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func unhex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func mustKey(t testing.TB, s string) Key {
+	t.Helper()
+	k, err := ParseHexKey(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func TestKCV(t *testing.T) {
+	sm4k, err := ParseHexSM4Key("0123456789ABCDEFFEDCBA9876543210")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		key  Key
+		want string
+	}{
+		// DES of the zero block under the classic test key (FIPS 81 key).
+		{"des", mustKey(t, "0123456789ABCDEF"), "D5D44FF7"},
+		// Widely published KCV of the 2-key 3DES test key.
+		{"3des-2key", mustKey(t, "0123456789ABCDEF FEDCBA9876543210"), "08D7B4FB"},
+		// K1=K2 degenerates to single DES.
+		{"3des-equal-halves", mustKey(t, "0123456789ABCDEF0123456789ABCDEF"), "D5D44FF7"},
+		{"3des-3key-equal", mustKey(t, "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"), "D5D44FF7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := fmt.Sprintf("%X", KCV(tt.key)); got != tt.want {
+				t.Errorf("KCV = %s, want %s", got, tt.want)
+			}
+		})
+	}
+	// SM4: GB/T 32907-2016 appendix A example 1 (key = plaintext).
+	ct, err := EncryptECB(sm4k, unhex(t, "0123456789ABCDEFFEDCBA9876543210"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(unhex(t, "681EDF34D206965E86B3E94F536E4246"), ct); diff != "" {
+		t.Errorf("SM4 ECB (-want +got):\n%s", diff)
+	}
+	zero, _ := EncryptECB(sm4k, make([]byte, 16))
+	if diff := cmp.Diff(zero[:4], KCV(sm4k)); diff != "" {
+		t.Errorf("SM4 KCV (-want +got):\n%s", diff)
+	}
+	if err := CheckKCV(mustKey(t, "0123456789ABCDEF"), unhex(t, "D5D44FF8")); !errors.Is(err, ErrCheckValue) {
+		t.Errorf("CheckKCV with a wrong value = %v, want ErrCheckValue", err)
+	}
+}
+
+func TestKeyLength(t *testing.T) {
+	for _, n := range []int{0, 7, 9, 15, 17, 23, 25, 32} {
+		if _, err := NewKey(make([]byte, n)); !errors.Is(err, ErrKeyLength) {
+			t.Errorf("NewKey(%d bytes) = %v, want ErrKeyLength", n, err)
+		}
+	}
+	for _, n := range []int{8, 24} {
+		if _, err := NewSM4Key(make([]byte, n)); !errors.Is(err, ErrKeyLength) {
+			t.Errorf("NewSM4Key(%d bytes) = %v, want ErrKeyLength", n, err)
+		}
+	}
+	if _, err := ParseHexKey("0123456789ABCDEG"); !errors.Is(err, ErrKeyLength) {
+		t.Errorf("ParseHexKey(non-hex) = %v, want ErrKeyLength", err)
+	}
+	if _, err := EncryptECB(mustKey(t, "0123456789ABCDEF"), make([]byte, 12)); !errors.Is(err, ErrKeyLength) {
+		t.Errorf("EncryptECB(12 bytes) = %v, want ErrKeyLength", err)
+	}
+}
+
+// TestKeyNeverPrints checks every print path shows the check value, never the key.
+func TestKeyNeverPrints(t *testing.T) {
+	const clear = "0123456789ABCDEFFEDCBA9876543210"
+	k := mustKey(t, clear)
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("loaded", "mak", k)
+	outs := []string{
+		k.String(), fmt.Sprint(k), fmt.Sprintf("%v %+v %#v %s %x %X %q", k, k, k, k, k, k, k),
+		fmt.Sprintf("%v", struct{ K Key }{k}), fmt.Sprintf("%+v", &struct{ K Key }{k}), logged.String(),
+	}
+	for _, o := range outs {
+		low := strings.ToLower(o)
+		if strings.Contains(low, "0123456789abcdef") || strings.Contains(low, "fedcba9876543210") ||
+			strings.Contains(o, "[1 35 69") {
+			t.Errorf("key printed in clear: %s", o)
+		}
+		if !strings.Contains(o, "key(kcv=08D7B4FB)") {
+			t.Errorf("print path lacks the check value: %s", o)
+		}
+	}
+	if got := hex.EncodeToString(k.Bytes()); !strings.EqualFold(got, clear) {
+		t.Errorf("Bytes = %s, want the clear key", got)
+	}
+}
+
+func TestMACVectors(t *testing.T) {
+	sm4k, err := ParseHexSM4Key("0123456789ABCDEFFEDCBA9876543210")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = sm4k
+	tests := []struct {
+		name string
+		alg  MACAlgorithm
+		key  Key
+		data []byte
+		want string // hex of the expected prefix of the MAC
+	}{
+		// FIPS 113 / ANSI X9.9 DAC, as in Bouncy Castle's MacTest (zero IV, 32 bits).
+		{"x99-fips113", MACX99, mustKey(t, "0123456789abcdef"),
+			[]byte("7654321 Now is the time for "), "F1D30F68"},
+		// ISO 9797-1 algorithm 3 (X9.19), Bouncy Castle's ISO9797Alg3MacTest.
+		{"x919-retail", MACX919, mustKey(t, "7CA110454A1A6E570131D9619DC1376E"),
+			[]byte("Hello World !!!!"), "F09B856213BAB83B"},
+		// 3DES CBC-MAC 64 bits ("DESede64"), Bouncy Castle's jce MacTest.
+		{"tdes-cbc", MACTDESCBC, mustKey(t, "7CA110454A1A6E570131D9619DC1376E"),
+			[]byte("Hello World !!!!"), "862304D33AF01096"},
+		// A real CUP POS sale (public Q&A, cnblogs q/128930): MAB = MTI..field 62,
+		// MAK 0723C80DB5F4CD3D double length with equal halves, host MAC "B3A092AE".
+		{"cup-ecb-real", MACCUPECB, mustKey(t, "0723C80DB5F4CD3D0723C80DB5F4CD3D"),
+			unhex(t, realSaleMAB), hex.EncodeToString([]byte("B3A092AE"))},
+		{"cup-ecb-real-single", MACCUPECB, mustKey(t, "0723C80DB5F4CD3D"),
+			unhex(t, realSaleMAB), hex.EncodeToString([]byte("B3A092AE"))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := MAC(tt.alg, tt.key, tt.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 8 {
+				t.Fatalf("MAC is %d bytes, want 8", len(got))
+			}
+			want := unhex(t, tt.want)
+			if diff := cmp.Diff(want, got[:len(want)]); diff != "" {
+				t.Errorf("MAC (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// realSaleMAB is the MAC input of the real sale in TestMACVectors: the body from the
+// MTI through field 62.
+const realSaleMAB = "02003020048000C0801500000000000000123400000203009930303030303030" +
+	"3139353237313831383232313738373531353600192600000100060000000000" +
+	"435F01123238343431323334353637383930313233345F03063136303033365F" +
+	"04063230303832365C023031"
+
+// TestCUPECBSteps recomputes the CUP ECB MAC from its published description with
+// independent code (per-step, through EncryptECB), for DES and SM4.
+func TestCUPECBSteps(t *testing.T) {
+	data := []byte("0200 any MAB that is not a multiple of the block size, 53 bytes")
+	for _, tc := range []struct {
+		alg MACAlgorithm
+		key Key
+		bs  int
+	}{
+		{MACCUPECB, mustKey(t, "0123456789ABCDEFFEDCBA9876543210"), 8},
+		{MACCUPSM4, func() Key { k, _ := ParseHexSM4Key("00112233445566778899AABBCCDDEEFF"); return k }(), 16},
+	} {
+		padded := append(append([]byte(nil), data...), make([]byte, (tc.bs-len(data)%tc.bs)%tc.bs)...)
+		r := make([]byte, tc.bs)
+		for i := 0; i < len(padded); i += tc.bs {
+			for j := 0; j < tc.bs; j++ {
+				r[j] ^= padded[i+j]
+			}
+		}
+		h := []byte(fmt.Sprintf("%X", r))
+		e1, _ := EncryptECB(tc.key, h[:tc.bs])
+		for j := range e1 {
+			e1[j] ^= h[tc.bs+j]
+		}
+		e2, _ := EncryptECB(tc.key, e1)
+		want := []byte(fmt.Sprintf("%X", e2)[:8])
+		if tc.bs == 16 {
+			want = e2[:8]
+		}
+		got, err := MAC(tc.alg, tc.key, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.alg, diff)
+		}
+	}
+}
+
+func TestMACErrors(t *testing.T) {
+	des := mustKey(t, "0123456789ABCDEF")
+	tdes := mustKey(t, "0123456789ABCDEFFEDCBA9876543210")
+	sm4k, _ := NewSM4Key(make([]byte, 16))
+	for _, tc := range []struct {
+		alg  MACAlgorithm
+		key  Key
+		want error
+	}{
+		{MACX919, des, ErrKeyLength},
+		{MACX99, tdes, ErrKeyLength},
+		{MACTDESCBC, des, ErrKeyLength},
+		{MACCUPECB, sm4k, ErrKeyKind},
+		{MACCUPSM4, tdes, ErrKeyKind},
+		{"hmac", tdes, ErrUnknownMAC},
+	} {
+		if _, err := MAC(tc.alg, tc.key, []byte("x")); !errors.Is(err, tc.want) {
+			t.Errorf("MAC(%s, %d-byte key) = %v, want %v", tc.alg, tc.key.Len(), err, tc.want)
+		}
+	}
+	for _, a := range MACAlgorithms {
+		got, err := ParseMACAlgorithm(strings.ToUpper(string(a)))
+		if err != nil || got != a {
+			t.Errorf("ParseMACAlgorithm(%q) = %q, %v", a, got, err)
+		}
+	}
+	if _, err := ParseMACAlgorithm("ecb"); !errors.Is(err, ErrUnknownMAC) {
+		t.Errorf("ParseMACAlgorithm(ecb) = %v, want ErrUnknownMAC", err)
+	}
+}
+
+func mustPAN(t testing.TB, s string) carddata.PAN {
+	t.Helper()
+	p, err := carddata.ParsePAN(s)
+	if err != nil {
+		t.Fatalf("pan: %v", err)
+	}
+	return p
+}
+
+func TestPINBlockVectors(t *testing.T) {
+	tests := []struct{ pin, pan, want string }{
+		// Thales payShield manual, format 01 example.
+		{"92389", "4000001234562", "0592789FFFEDCBA9"},
+	}
+	for _, tt := range tests {
+		pan := mustPAN(t, tt.pan)
+		got, err := ClearPINBlock(tt.pin, pan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g := fmt.Sprintf("%X", got); g != tt.want {
+			t.Errorf("ClearPINBlock(%s) = %s, want %s", tt.pin, g, tt.want)
+		}
+		pin, err := PINFromBlock(got, pan)
+		if err != nil || pin != tt.pin {
+			t.Errorf("PINFromBlock = %q, %v; want %q", pin, err, tt.pin)
+		}
+		k := mustKey(t, "0123456789ABCDEFFEDCBA9876543210")
+		enc, err := EncryptPINBlock(k, got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Equal(enc, got) {
+			t.Error("EncryptPINBlock returned the clear block")
+		}
+		dec, err := DecryptPINBlock(k, enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(got, dec); diff != "" {
+			t.Errorf("decrypt(encrypt) (-want +got):\n%s", diff)
+		}
+	}
+}
+
+func TestPINBlockErrors(t *testing.T) {
+	pan := mustPAN(t, "6222021234567890128")
+	for _, pin := range []string{"123", "1234567890123", "12a4", ""} {
+		if _, err := ClearPINBlock(pin, pan); !errors.Is(err, ErrPINBlock) {
+			t.Errorf("ClearPINBlock(%q) = %v, want ErrPINBlock", pin, err)
+		}
+	}
+	good, err := ClearPINBlock("123456", pan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := mustPAN(t, "6222021234567890003")
+	for name, blk := range map[string][]byte{
+		"short":       good[:7],
+		"format 1":    xorByte(good, 0, 0x10),
+		"length 3":    xorByte(good, 0, 0x05), // 6 -> 3
+		"bad padding": xorByte(good, 7, 0x01),
+	} {
+		if _, err := PINFromBlock(blk, pan); !errors.Is(err, ErrPINBlock) {
+			t.Errorf("PINFromBlock(%s) = %v, want ErrPINBlock", name, err)
+		}
+	}
+	if pin, err := PINFromBlock(good, other); err == nil && pin == "123456" {
+		t.Error("PINFromBlock with another PAN recovered the PIN")
+	}
+}
+
+func xorByte(b []byte, i int, x byte) []byte {
+	c := append([]byte(nil), b...)
+	c[i] ^= x
+	return c
+}
+
+func TestWorkingKeys(t *testing.T) {
+	tmk := mustKey(t, "70F2A84CCBC2AE8625CBB0F2C22AB923")
+	pik16 := mustKey(t, "1111111111111111 2222222222222222")
+	mak16 := mustKey(t, "3333333333333333 4444444444444444")
+	tdk16 := mustKey(t, "5555555555555555 6666666666666666")
+	pik8 := mustKey(t, "1313131313131313")
+	mak8 := mustKey(t, "C24A8FB57AA20123")
+	tests := []struct {
+		name     string
+		layout   int
+		pik, mak Key
+		tdk      *Key
+	}{
+		{"24", Layout24, pik8, mak8, nil},
+		{"40", Layout40, pik16, mak16, nil},
+		{"40-single-mak", Layout40, pik16, mak8, nil},
+		{"60", Layout60, pik16, mak16, &tdk16},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f62, err := EncodeWorkingKeys(tmk, tt.pik, tt.mak, tt.tdk, tt.layout)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(f62) != tt.layout {
+				t.Fatalf("field 62 is %d bytes, want %d", len(f62), tt.layout)
+			}
+			wk, err := ParseWorkingKeys(f62, tmk)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !wk.PIK.Equal(tt.pik) || !wk.MAK.Equal(tt.mak) {
+				t.Errorf("keys = %v %v, want %v %v", wk.PIK, wk.MAK, tt.pik, tt.mak)
+			}
+			if wk.HasTDK != (tt.tdk != nil) || (tt.tdk != nil && !wk.TDK.Equal(*tt.tdk)) {
+				t.Errorf("tdk = %v (%t)", wk.TDK, wk.HasTDK)
+			}
+			encPIK, _ := EncryptECB(tmk, tt.pik.Bytes())
+			if diff := cmp.Diff(encPIK, wk.PIKEncrypted); diff != "" {
+				t.Errorf("PIKEncrypted (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(KCV(tt.pik), wk.PIKCheck); diff != "" {
+				t.Errorf("PIKCheck (-want +got):\n%s", diff)
+			}
+			// Any flipped check-value byte is refused.
+			for _, off := range kcvOffsets(tt.layout) {
+				bad := xorByte(f62, off, 0x01)
+				if _, err := ParseWorkingKeys(bad, tmk); !errors.Is(err, ErrCheckValue) {
+					t.Errorf("kcv byte %d flipped: %v, want ErrCheckValue", off, err)
+				}
+			}
+			// Another TMK fails the check values.
+			if _, err := ParseWorkingKeys(f62, mak16); !errors.Is(err, ErrCheckValue) {
+				t.Errorf("wrong tmk: %v, want ErrCheckValue", err)
+			}
+		})
+	}
+	if _, err := ParseWorkingKeys(make([]byte, 56), tmk); !errors.Is(err, ErrKeyLength) {
+		t.Errorf("56-byte field 62: %v, want ErrKeyLength", err)
+	}
+	if _, err := EncodeWorkingKeys(tmk, pik16, mak16, nil, Layout24); !errors.Is(err, ErrKeyLength) {
+		t.Errorf("double-length keys in layout 24: %v, want ErrKeyLength", err)
+	}
+}
+
+func kcvOffsets(layout int) []int {
+	switch layout {
+	case Layout24:
+		return []int{8, 20}
+	case Layout40:
+		return []int{16, 36}
+	}
+	return []int{16, 36, 56}
+}
