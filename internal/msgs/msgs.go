@@ -114,6 +114,20 @@ const (
 	ChipNotSupported Code = "chip-not-supported"
 	KeyCheckFailed   Code = "key-check-failed"
 	NoTransaction    Code = "no-transaction"
+	MenuTitle        Code = "menu-title"
+	MenuSale         Code = "menu-sale"
+	MenuSignIn       Code = "menu-sign-in"
+	MenuReprint      Code = "menu-reprint"
+	TitleSale        Code = "title-sale"
+	TitleSignIn      Code = "title-sign-in"
+	TitleReprint     Code = "title-reprint"
+	ConfirmPrompt    Code = "confirm-prompt"
+	Voucher          Code = "voucher"
+	PressAnyKey      Code = "press-any-key"
+	HostOK           Code = "host-ok"
+	NotSignedIn      Code = "not-signed-in"
+	PrinterOK        Code = "printer-ok"
+	SlipLater        Code = "slip-later"
 )
 
 var catalogue = map[Code]entry{
@@ -157,4 +171,18 @@ var catalogue = map[Code]entry{
 	ChipNotSupported: {"暂不支持IC卡 请刷卡", "CHIP NOT SUPPORTED YET, SWIPE", Warning},
 	KeyCheckFailed:   {"密钥校验错 请重新签到", "KEY CHECK FAILED, SIGN IN", Error},
 	NoTransaction:    {"无交易", "NO TRANSACTION", Warning},
+	MenuTitle:        {"主菜单", "MAIN MENU", Info},
+	MenuSale:         {"1.消费", "1.SALE", Info},
+	MenuSignIn:       {"2.签到", "2.SIGN IN", Info},
+	MenuReprint:      {"3.重打最后一笔", "3.REPRINT LAST", Info},
+	TitleSale:        {"消费", "SALE", Info},
+	TitleSignIn:      {"签到", "SIGN IN", Info},
+	TitleReprint:     {"重打印", "REPRINT", Info},
+	ConfirmPrompt:    {"确认(ENTER)?", "CONFIRM (ENTER)?", Info},
+	Voucher:          {"凭证号", "VOUCHER", Info},
+	PressAnyKey:      {"按任意键返回", "PRESS ANY KEY", Info},
+	HostOK:           {"已签到", "SIGNED IN", Info},
+	NotSignedIn:      {"未签到", "NOT SIGNED IN", Warning},
+	PrinterOK:        {"打印机正常", "PRINTER OK", Info},
+	SlipLater:        {"请稍后重打印", "REPRINT THE SLIP LATER", Warning},
 }
