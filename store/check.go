@@ -1,0 +1,188 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// maxProblems caps how many problems one check reports.
+const maxProblems = 20
+
+// Check verifies the journal: bbolt's page check (no page lost or used twice), then
+// that every record decodes, that every index entry and the pending reversal agree with
+// the records, and that the counters are in range. It returns ErrCorrupt wrapping the
+// first problems found. It waits for (and blocks) writers while it runs.
+func (db *DB) Check() error {
+	var err error
+	if db.bolt.IsReadOnly() {
+		err = db.view(func(tx *bolt.Tx) error { return check(tx) })
+	} else {
+		// bbolt's check is only safe against concurrent writers inside the write lock.
+		var tx *bolt.Tx
+		if tx, err = db.bolt.Begin(true); err == nil {
+			err = check(tx)
+			_ = tx.Rollback()
+		}
+		err = mapErr(err)
+	}
+	if err != nil {
+		return fmt.Errorf("check journal %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// check runs the page check and, for a file at the current schema version, the index
+// check. A fresh (empty) file passes.
+func check(tx *bolt.Tx) error {
+	var problems []error
+	for err := range tx.Check() {
+		if len(problems) < maxProblems {
+			problems = append(problems, err)
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: bbolt page check: %w", ErrCorrupt, errors.Join(problems...))
+	}
+	version, fresh, err := readVersion(tx)
+	if err != nil || fresh || version != schemaVersion() {
+		return err // older files are checked after their migration, newer ones refused
+	}
+	return checkIndexes(tx)
+}
+
+// checkIndexes checks every record against the indexes and the reversal bucket. Each
+// record must have its index entries (so entries are never shared), and each index must
+// hold exactly as many entries as there are records it covers (so none is stray).
+func checkIndexes(tx *bolt.Tx) error {
+	var problems []error
+	add := func(format string, args ...any) {
+		if len(problems) < maxProblems {
+			problems = append(problems, fmt.Errorf(format, args...))
+		}
+	}
+	for _, name := range allBuckets {
+		if tx.Bucket(name) == nil {
+			add("bucket %s missing", name)
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: %w", ErrCorrupt, errors.Join(problems...))
+	}
+	meta := tx.Bucket(bucketMeta)
+	if b := getUint32(meta, keyBatch); b < 1 || b > 999999 {
+		add("batch %d out of range", b)
+	}
+	if s := getUint32(meta, keySTAN); s > 999999 {
+		add("stan counter %d out of range", s)
+	}
+	txns, vouchers, dates, rrns := tx.Bucket(bucketTxns), tx.Bucket(bucketVoucher),
+		tx.Bucket(bucketDate), tx.Bucket(bucketRRN)
+	idv := func(id uint64) []byte { return idKey(id) }
+	var records, withRRN int
+	maxID := uint64(0)
+	err := txns.ForEach(func(k, v []byte) error {
+		records++
+		id := keyID(k)
+		if len(k) != 8 || id == 0 {
+			add("record key %x is not an id", k)
+			return nil
+		}
+		maxID = max(maxID, id)
+		r, err := decodeRecord(v)
+		if err != nil {
+			add("record %d: %v", id, err)
+			return nil
+		}
+		if r.ID != id {
+			add("record %d holds id %d", id, r.ID)
+		}
+		if r.STAN < 1 || r.STAN > 999999 {
+			add("record %d: stan %d out of range", id, uint32(r.STAN))
+		}
+		if got := vouchers.Get(voucherKey(r.Batch, r.STAN)); !bytes.Equal(got, idv(id)) {
+			add("record %d: voucher index %v/%v points to %d", id, r.Batch, r.STAN, keyID(got))
+		}
+		if got := dates.Get(dateKey(r.CreatedAt, id)); !bytes.Equal(got, idv(id)) {
+			add("record %d: date index entry missing", id)
+		}
+		if r.RRN != "" {
+			withRRN++
+			if got := rrns.Get(rrnKey(r.RRN, id)); !bytes.Equal(got, idv(id)) {
+				add("record %d: rrn index entry missing", id)
+			}
+		}
+		if o := r.Original; o != nil && o.ID != 0 && txns.Get(idKey(o.ID)) == nil {
+			add("record %d: original %d missing", id, o.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if seq := txns.Sequence(); maxID > seq {
+		add("record id %d above the id sequence %d (ids would be reused)", maxID, seq)
+	}
+	for _, ix := range []struct {
+		name []byte
+		want int
+	}{{bucketVoucher, records}, {bucketDate, records}, {bucketRRN, withRRN}} {
+		if n := tx.Bucket(ix.name).Stats().KeyN; n != ix.want {
+			add("index %s has %d entries for %d records", ix.name, n, ix.want)
+		}
+	}
+	var pending int
+	err = tx.Bucket(bucketReversal).ForEach(func(k, v []byte) error {
+		pending++
+		r, err := loadRecord(tx, keyID(k))
+		switch {
+		case err != nil:
+			add("pending reversal: %v", err)
+		case !r.Type.Financial():
+			add("pending reversal for record %d of non-financial type %v", r.ID, r.Type)
+		case r.State == Reversed:
+			add("pending reversal for record %d already reversed", r.ID)
+		case string(v) != r.ReversalReason:
+			add("pending reversal for record %d has reason %q, record says %q", r.ID, v, r.ReversalReason)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if pending > 1 {
+		add("%d pending reversals, at most one allowed", pending)
+	}
+	auditSeq := tx.Bucket(bucketAudit).Sequence()
+	err = tx.Bucket(bucketAudit).ForEach(func(k, v []byte) error {
+		if _, err := decodeAudit(v); err != nil || keyID(k) == 0 || keyID(k) > auditSeq {
+			add("audit entry %x: bad key or entry (%v)", k, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: %w", ErrCorrupt, errors.Join(problems...))
+	}
+	return nil
+}
+
+// WriteTo writes a consistent copy of the journal (a bbolt file) to w while it stays in
+// use: a hot backup.
+func (db *DB) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	err := db.view(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("back up journal %s: %w", db.path, err)
+	}
+	return n, nil
+}
