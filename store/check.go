@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -33,6 +34,20 @@ func (db *DB) Check() error {
 		return fmt.Errorf("check journal %s: %w", db.path, err)
 	}
 	return nil
+}
+
+// checkOpen runs check after making sure the file holds every page its meta page
+// counts: reading past the end of a truncated file would kill the process (SIGBUS)
+// instead of returning an error.
+func checkOpen(tx *bolt.Tx) error {
+	st, err := os.Stat(tx.DB().Path())
+	if err != nil {
+		return fmt.Errorf("stat: %w", err)
+	}
+	if st.Size() < tx.Size() {
+		return fmt.Errorf("%w: file is %d bytes, its meta page counts %d: truncated", ErrCorrupt, st.Size(), tx.Size())
+	}
+	return check(tx)
 }
 
 // check runs the page check and, for a file at the current schema version, the index

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -101,7 +102,7 @@ func Open(path string, o *Options) (*DB, error) {
 	if db.now == nil {
 		db.now = time.Now
 	}
-	if err := db.bolt.View(func(tx *bolt.Tx) error { return check(tx) }); err != nil {
+	if err := db.bolt.View(func(tx *bolt.Tx) error { return checkOpen(tx) }); err != nil {
 		_ = bdb.Close()
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
@@ -127,7 +128,9 @@ func openBolt(path string, bo *bolt.Options) (bdb *bolt.DB, err error) {
 	case errors.Is(err, berrors.ErrTimeout):
 		return nil, fmt.Errorf("%w (waited %v): %w", ErrLocked, bo.Timeout, err)
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum),
-		errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrInvalidMapping):
+		errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrInvalidMapping),
+		// bbolt has no sentinel for a file shorter than its two meta pages.
+		strings.Contains(err.Error(), "file size too small"):
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	return nil, err
