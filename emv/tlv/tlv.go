@@ -101,7 +101,7 @@ func (p *parser) objects(start, end, depth int) ([]TLV, error) {
 		}
 		i += n
 		if l > end-i {
-			return nil, syntaxErr(at, "tag %v: length %d runs past the end (%d bytes left)", tag, l, end-i)
+			return nil, syntaxErr(at, "tag %v: length %d runs past the end (only %d left)", tag, l, end-i)
 		}
 		o := TLV{Tag: tag, Value: p.buf[i : i+l : i+l]}
 		if tag.Constructed() {
