@@ -8,9 +8,12 @@ import (
 	"countertop/hal"
 )
 
-var _ hal.Display = (*Display)(nil)
+var (
+	_ hal.Display = (*Display)(nil)
+	_ hal.Beeper  = (*Display)(nil)
+)
 
-// Display is a simulated display that records every screen shown.
+// Display is a simulated display that records every screen shown and every beep.
 type Display struct {
 	// OnShow, when set (before the display is shared), is called with each screen
 	// after it is recorded; the console mirror uses it. It must not block.
@@ -18,6 +21,7 @@ type Display struct {
 
 	mu      sync.Mutex
 	screens []hal.Screen
+	beeps   []int
 }
 
 // NewDisplay returns a blank display.
@@ -73,4 +77,22 @@ func (d *Display) Since(n int) []hal.Screen {
 func copyScreen(s hal.Screen) hal.Screen {
 	s.Lines = slices.Clone(s.Lines)
 	return s
+}
+
+// Beep records a beep of times short tones.
+func (d *Display) Beep(ctx context.Context, times int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.beeps = append(d.beeps, times)
+	return nil
+}
+
+// Beeps is the times argument of every Beep, oldest first.
+func (d *Display) Beeps() []int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.beeps)
 }

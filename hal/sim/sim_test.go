@@ -138,6 +138,12 @@ func TestDisplayTranscript(t *testing.T) {
 	if diff := cmp.Diff(s2, d.Current()); diff != "" || d.Len() != 2 {
 		t.Errorf("Current (-want +got):\n%s; Len %d", diff, d.Len())
 	}
+	if err := d.Beep(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]int{3}, d.Beeps()); diff != "" {
+		t.Errorf("Beeps (-want +got):\n%s", diff)
+	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	if err := d.Show(cctx, s1); !errors.Is(err, context.Canceled) || d.Len() != 2 {
