@@ -1,0 +1,245 @@
+package iso8583
+
+import (
+	"fmt"
+	"strings"
+
+	"countertop/internal/txtype"
+
+	moov "github.com/moov-io/iso8583"
+)
+
+// entryCodes is field 22.1 per entry mode (doc §4.2); 22.2 is 1 with PIN, 2 without.
+var entryCodes = map[txtype.EntryMode]string{
+	txtype.EntryManual:      "01",
+	txtype.EntryMagstripe:   "02",
+	txtype.EntryChip:        "05",
+	txtype.EntryContactless: "07",
+	txtype.EntryFallback:    "80", // [unconfirmed] fallback code
+}
+
+// Build turns a request into an unpacked message of the dialect (field 64 is set
+// by Pack). Supported: sign-in, sign-off, echo, balance, sale, void, refund,
+// pre-auth, pre-auth void, pre-auth completion (and its advice), completion void and
+// the reversal of any financial type.
+func (d *Dialect) Build(req Request) (*moov.Message, error) {
+	msg := moov.NewMessage(d.Spec)
+	b := builder{msg: msg}
+	t := req.Type
+	def, ok := d.Transactions[t]
+	if t == txtype.Reversal {
+		if req.Original == nil {
+			return nil, fmt.Errorf("build %s: no original: %w", t, ErrMissing)
+		}
+		def, ok = d.Transactions[req.Original.Type]
+		if !ok || !req.Original.Type.Financial() {
+			return nil, fmt.Errorf("build reversal of %s: %w", req.Original.Type, ErrUnsupported)
+		}
+		def.MTI = "0400"
+	}
+	if !ok {
+		return nil, fmt.Errorf("build %s: %w", t, ErrUnsupported)
+	}
+	if len(req.Terminal.TerminalID) != 8 || len(req.Terminal.MerchantID) != 15 {
+		return nil, fmt.Errorf("build %s: terminal id must be 8 and merchant id 15 characters: %w", t, ErrMissing)
+	}
+	b.set(0, def.MTI)
+	stan := req.STAN
+	if t == txtype.Reversal {
+		stan = req.Original.STAN // the reversal repeats the original's trace
+	}
+	b.set(11, stan.String())
+	b.set(41, req.Terminal.TerminalID)
+	b.set(42, req.Terminal.MerchantID)
+
+	if def.Net60 != "" { // network management
+		net := def.Net60
+		if t == txtype.SignIn {
+			net = req.KeyScheme
+			if net == "" {
+				net = d.KeyScheme
+			}
+		}
+		if len(net) != 3 {
+			return nil, fmt.Errorf("build %s: 60.3 %q is not 3 digits: %w", t, net, ErrMissing)
+		}
+		b.set(60, def.Type60+req.Batch.String()+net)
+		if t != txtype.Echo {
+			op, err := operator(req.Operator)
+			if err != nil {
+				return nil, fmt.Errorf("build %s: %w", t, err)
+			}
+			b.set(63, op)
+		}
+		return msg, b.err
+	}
+
+	// Financial and inquiry messages.
+	b.set(3, def.Proc)
+	b.set(25, def.Cond)
+	if t != txtype.Balance {
+		amt, err := digits(req.Amount.Minor, 12)
+		if err != nil {
+			return nil, fmt.Errorf("build %s: amount: %w", t, err)
+		}
+		b.set(4, amt)
+	}
+	cur := req.Amount.Currency.Numeric
+	if cur == "" {
+		cur = "156" // [unconfirmed] default CNY when the amount carries no currency
+	}
+	b.set(49, cur)
+	if err := d.cardFields(&b, req, t == txtype.Reversal); err != nil {
+		return nil, fmt.Errorf("build %s: %w", t, err)
+	}
+
+	batch := req.Batch
+	orig := req.Original
+	if t == txtype.Reversal {
+		batch = orig.Batch
+		b.set(39, req.Reason)
+		if len(req.Reason) != 2 {
+			return nil, fmt.Errorf("build reversal: reason %q is not 2 characters: %w", req.Reason, ErrMissing)
+		}
+		if orig.AuthCode != "" {
+			b.set(38, orig.AuthCode)
+		}
+	}
+	ic := "0"
+	if req.Entry == txtype.EntryFallback {
+		ic = "2" // [unconfirmed] 60.5: fallback after a failed chip read
+	}
+	b.set(60, def.Type60+batch.String()+"000"+d.ReadCapability+ic)
+
+	// References to the original transaction (table §4.3).
+	switch t {
+	case txtype.Void, txtype.CompletionVoid, txtype.Refund, txtype.PreAuthVoid,
+		txtype.PreAuthCompletion, txtype.PreAuthCompletionAdvice:
+		if orig == nil {
+			return nil, fmt.Errorf("build %s: no original: %w", t, ErrMissing)
+		}
+		f61 := orig.Batch.String() + orig.STAN.String()
+		switch t {
+		case txtype.Void, txtype.CompletionVoid, txtype.Refund:
+			if orig.RRN == "" {
+				return nil, fmt.Errorf("build %s: original rrn: %w", t, ErrMissing)
+			}
+			b.set(37, orig.RRN)
+		}
+		switch t {
+		case txtype.PreAuthVoid, txtype.PreAuthCompletion, txtype.PreAuthCompletionAdvice:
+			if orig.AuthCode == "" {
+				return nil, fmt.Errorf("build %s: original auth code: %w", t, ErrMissing)
+			}
+			b.set(38, orig.AuthCode)
+		}
+		switch t {
+		case txtype.Refund, txtype.PreAuthVoid, txtype.PreAuthCompletion, txtype.PreAuthCompletionAdvice:
+			if len(orig.Date) != 4 {
+				return nil, fmt.Errorf("build %s: original date %q: %w", t, orig.Date, ErrMissing)
+			}
+			f61 += orig.Date // 61.3 [unconfirmed] for the pre-auth family
+		}
+		b.set(61, f61)
+	}
+	if req.Operator != "" && t != txtype.Reversal {
+		op, err := operator(req.Operator)
+		if err != nil {
+			return nil, fmt.Errorf("build %s: %w", t, err)
+		}
+		b.set(63, op) // 63.1 operator [unconfirmed] in financial requests
+	}
+	return msg, b.err
+}
+
+// cardFields sets fields 2, 14, 22, 23, 26, 35, 52, 53 and 55. A reversal carries no
+// track or PIN (CUP reversals omit 26/35/36/52/53) [unconfirmed].
+func (d *Dialect) cardFields(b *builder, req Request, reversal bool) error {
+	pan := req.PAN
+	if pan.IsZero() {
+		pan = req.Track2.PAN()
+	}
+	if pan.IsZero() {
+		return fmt.Errorf("no card number: %w", ErrMissing)
+	}
+	code, ok := entryCodes[req.Entry]
+	if !ok {
+		return fmt.Errorf("entry mode %s: %w", req.Entry, ErrMissing)
+	}
+	pin := !req.PINBlock.IsZero()
+	if pin {
+		code += "1"
+	} else {
+		code += "2"
+	}
+	b.set(2, pan.Reveal())
+	exp := req.Expiry
+	if exp == "" && !req.Track2.IsZero() {
+		exp = req.Track2.Expiry()
+	}
+	if exp != "" {
+		b.set(14, string(exp))
+	}
+	b.set(22, code)
+	if req.CardSeq != "" && (req.Entry == txtype.EntryChip || req.Entry == txtype.EntryContactless) {
+		b.set(23, req.CardSeq)
+	}
+	if len(req.ICC) > 0 {
+		b.setBytes(55, req.ICC)
+	}
+	if reversal {
+		return nil
+	}
+	if !req.Track2.IsZero() {
+		b.set(35, strings.ReplaceAll(req.Track2.Reveal(), "=", "D"))
+	}
+	if pin {
+		if len(req.PINBlock.Reveal()) != 8 {
+			return fmt.Errorf("pin block of %d bytes: %w", len(req.PINBlock.Reveal()), ErrMissing)
+		}
+		b.set(26, d.PINCapture)
+		b.setBytes(52, req.PINBlock.Reveal())
+		b.set(53, d.SecurityControl)
+	}
+	return nil
+}
+
+// operator is 63.1: the operator code left-justified in 3 characters ("01 ").
+func operator(op string) (string, error) {
+	if op == "" {
+		op = "01"
+	}
+	if len(op) > 3 {
+		return "", fmt.Errorf("operator %q longer than 3: %w", op, ErrMissing)
+	}
+	return op + strings.Repeat(" ", 3-len(op)), nil
+}
+
+// builder sets fields and keeps the first error, which names the field but never
+// its value.
+type builder struct {
+	msg *moov.Message
+	err error
+}
+
+func (b *builder) set(id int, v string) {
+	if b.err != nil {
+		return
+	}
+	if id == 0 {
+		b.msg.MTI(v)
+		return
+	}
+	if err := b.msg.Field(id, v); err != nil {
+		b.err = fmt.Errorf("field %d: %w", id, err)
+	}
+}
+
+func (b *builder) setBytes(id int, v []byte) {
+	if b.err != nil {
+		return
+	}
+	if err := b.msg.BinaryField(id, v); err != nil {
+		b.err = fmt.Errorf("field %d: %w", id, err)
+	}
+}
