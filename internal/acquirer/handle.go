@@ -1,0 +1,324 @@
+package acquirer
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"log/slog"
+
+	"countertop/internal/cardprofile"
+	"countertop/internal/carddata"
+	"countertop/internal/keys"
+	"countertop/internal/money"
+	"countertop/internal/txtype"
+	"countertop/iso8583"
+	"countertop/iso8583/frame"
+
+	moov "github.com/moov-io/iso8583"
+)
+
+// macked reports whether requests (and replies) of type t carry a MAC: all but the
+// network-management messages.
+func macked(t txtype.Type) bool {
+	switch t {
+	case txtype.SignIn, txtype.SignOff, txtype.Echo:
+		return false
+	}
+	return true
+}
+
+// answer decodes one request frame and builds the reply frame with the fault to
+// apply. An error means the frame was not a request the dialect can read: the
+// connection is closed.
+func (s *Server) answer(f frame.Frame, log *slog.Logger) (outgoing, error) {
+	d := s.cfg.Dialect
+	msg, err := d.Unpack(f.Body)
+	if err != nil {
+		return outgoing{}, fmt.Errorf("unpack request: %w", err)
+	}
+	req, err := d.ParseRequest(msg)
+	if err != nil {
+		return outgoing{}, fmt.Errorf("parse request: %w", err)
+	}
+	log = log.With("tid", req.Terminal.TerminalID, "stan", req.STAN.String(), "type", req.Type.String())
+	log.Debug("acquirer request", "msg", d.Describe(msg))
+
+	reply, mak := s.process(req, f.Body, log)
+	log.Info("acquirer reply", "rc", reply.RespCode, "rrn", reply.RRN)
+
+	out := outgoing{}
+	s.mu.Lock()
+	out.fault, _ = s.takeFault(req.Type, req.Terminal.TerminalID)
+	s.mu.Unlock()
+
+	var macFn func([]byte) ([]byte, error)
+	if mak != nil {
+		k := *mak
+		macFn = func(mab []byte) ([]byte, error) { return keys.MAC(s.cfg.MACAlgorithm, k, mab) }
+	}
+	build := func(reqMsg *moov.Message) (frame.Frame, error) {
+		rmsg, err := d.BuildReply(reqMsg, reply)
+		if err != nil {
+			return frame.Frame{}, fmt.Errorf("build reply: %w", err)
+		}
+		body, err := d.Pack(rmsg, macFn)
+		if err != nil {
+			return frame.Frame{}, fmt.Errorf("pack reply: %w", err)
+		}
+		rf := frame.Frame{TPDU: f.TPDU, Header: f.Header, Body: body}
+		return rf.SwapTPDU().WithProcessingRequirement(0), nil
+	}
+	if out.reply, err = build(msg); err != nil {
+		return outgoing{}, err
+	}
+	if out.fault.Kind == FaultStale {
+		old, err := msg.Clone()
+		if err != nil {
+			return outgoing{}, fmt.Errorf("stale reply: %w", err)
+		}
+		if err := old.Field(11, prevSTAN(req.STAN).String()); err != nil {
+			return outgoing{}, fmt.Errorf("stale reply: %w", err)
+		}
+		sf, err := build(old)
+		if err != nil {
+			return outgoing{}, fmt.Errorf("stale reply: %w", err)
+		}
+		out.stale = &sf
+	}
+	return out, nil
+}
+
+// process decides the reply to req. mak is the key to MAC the reply with (nil: no
+// MAC).
+func (s *Server) process(req iso8583.Request, raw []byte, log *slog.Logger) (iso8583.Reply, *keys.Key) {
+	now := s.now()
+	reply := iso8583.Reply{
+		HostTime:   now,
+		SettleDate: now.Format("0102"),
+		Acquirer:   s.cfg.AcquirerID,
+	}
+	tid := req.Terminal.TerminalID
+	switch req.Type {
+	case txtype.SignIn:
+		return s.signIn(req, reply, log), nil
+	case txtype.Echo, txtype.SignOff:
+		reply.RespCode = "00"
+		return reply, nil
+	}
+
+	s.mu.Lock()
+	term, ok := s.terms[tid]
+	var tk TerminalKeys
+	if ok {
+		tk = term.keys
+	}
+	s.mu.Unlock()
+	if !ok {
+		// The host has no key for this terminal (never signed in, or the
+		// simulator restarted): it cannot check nor make a MAC. "A0" without MAC;
+		// the terminal must sign in again.
+		log.Warn("acquirer request from a terminal that has not signed in")
+		reply.RespCode = "A0"
+		return reply, nil
+	}
+	mak := tk.MAK
+	if err := s.verifyMAC(tk.MAK, raw); err != nil {
+		log.Warn("acquirer request mac", "err", err)
+		reply.RespCode = "A0"
+		return reply, &mak
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	reply.RRN = s.nextRRN()
+	switch req.Type {
+	case txtype.Reversal:
+		if !s.ledger.reverse(tid, req.STAN, req.Reason) {
+			log.Info("acquirer reversal of an unknown original, answered 00")
+		}
+		reply.RespCode = "00"
+		return reply, &mak
+	case txtype.Settlement:
+		reply.RespCode = "00"
+		term.batch = req.Batch + 1
+		reply.Batch = term.batch
+		return reply, &mak
+	case txtype.BatchUpload, txtype.PreAuthCompletionAdvice:
+		reply.RespCode = "00"
+		return reply, &mak
+	}
+
+	pan := req.PAN
+	if pan.IsZero() && !req.Track2.IsZero() {
+		pan = req.Track2.PAN()
+	}
+	expiry := string(req.Expiry)
+	if expiry == "" && !req.Track2.IsZero() {
+		expiry = string(req.Track2.Expiry())
+	}
+	if pan.IsZero() {
+		reply.RespCode = "14"
+		return reply, &mak
+	}
+	prof, known := cardprofile.FindPAN(s.cfg.Cards, pan.Reveal())
+	if known {
+		reply.Issuer = prof.Issuer
+	}
+	if code := s.checkPIN(tk.PIK, req.PINBlock, pan, prof, known); code != "" {
+		reply.RespCode = code
+		return reply, &mak
+	}
+	var orig *record
+	switch req.Type {
+	case txtype.Void, txtype.PreAuthVoid, txtype.CompletionVoid:
+		if req.Original != nil {
+			orig = s.ledger.find(tid, req.Original.STAN)
+			if orig == nil && req.Original.RRN != "" {
+				orig = s.ledger.findRRN(req.Original.RRN)
+			}
+		}
+		if orig == nil || orig.Reversed || orig.Voided {
+			reply.RespCode = "25"
+			return reply, &mak
+		}
+	}
+	available := int64(0)
+	if known {
+		available = prof.BalanceMinor - s.ledger.spent(pan.Reveal())
+	}
+	switch req.Type {
+	case txtype.Balance:
+		reply.RespCode = s.cfg.Rules.Decide(Authorization{Type: req.Type, PAN: pan.Reveal(), Expiry: expiry, Known: known, Now: now})
+		if reply.RespCode == "00" && known {
+			b := money.New(available, money.CNY)
+			reply.Balance = &b
+		}
+		return reply, &mak
+	case txtype.Sale, txtype.PreAuth, txtype.PreAuthCompletion, txtype.Refund,
+		txtype.Void, txtype.PreAuthVoid, txtype.CompletionVoid:
+	default:
+		reply.RespCode = "40"
+		return reply, &mak
+	}
+	reply.RespCode = s.cfg.Rules.Decide(Authorization{
+		Type: req.Type, PAN: pan.Reveal(), Expiry: expiry, Amount: req.Amount.Minor,
+		Known: known, Available: available, Now: now,
+	})
+	if reply.RespCode != "00" {
+		return reply, &mak
+	}
+	reply.AuthCode = s.nextAuthCode()
+	if orig != nil {
+		orig.Voided = true
+	}
+	s.ledger.add(&record{
+		Entry: Entry{
+			TerminalID: tid, STAN: req.STAN, Batch: req.Batch, Type: req.Type,
+			Amount: req.Amount, MaskedPAN: pan.Masked(), RRN: reply.RRN,
+			AuthCode: reply.AuthCode, Time: now,
+		},
+		pan: pan.Reveal(),
+	})
+	return reply, &mak
+}
+
+// signIn generates (or takes from the config) the terminal's working keys and puts
+// them, under the TMK, in field 62.
+func (s *Server) signIn(req iso8583.Request, reply iso8583.Reply, log *slog.Logger) iso8583.Reply {
+	layout := s.cfg.KeyLayout
+	if layout == 0 {
+		layout = keys.Layout40
+		if req.KeyScheme == "004" {
+			layout = keys.Layout60
+		}
+	}
+	tk := TerminalKeys{PIK: randomKey(), MAK: randomKey(), TDK: randomKey()}
+	if s.cfg.Keys != nil {
+		tk = *s.cfg.Keys
+	}
+	var tdk *keys.Key
+	if layout == keys.Layout60 {
+		tdk = &tk.TDK
+	}
+	f62, err := keys.EncodeWorkingKeys(s.cfg.TMK, tk.PIK, tk.MAK, tdk, layout)
+	if err != nil {
+		log.Error("acquirer sign-in keys", "err", err)
+		reply.RespCode = "96"
+		return reply
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.terms[req.Terminal.TerminalID]
+	if t == nil {
+		t = &terminal{batch: req.Batch}
+		if t.batch == 0 {
+			t.batch = 1
+		}
+		s.terms[req.Terminal.TerminalID] = t
+	}
+	t.keys, t.hasTDK = tk, tdk != nil
+	reply.RespCode = "00"
+	reply.RRN = s.nextRRN()
+	reply.Keys = f62
+	reply.Batch = t.batch
+	log.Info("acquirer sign-in", "layout", layout, "pik", tk.PIK, "mak", tk.MAK)
+	return reply
+}
+
+// verifyMAC checks field 64 of the raw request body against the MAC computed with mak.
+func (s *Server) verifyMAC(mak keys.Key, raw []byte) error {
+	mab, mac, err := iso8583.MACInput(raw)
+	if err != nil {
+		return fmt.Errorf("mac input: %w", err)
+	}
+	if len(mac) == 0 {
+		return fmt.Errorf("request carries no mac")
+	}
+	want, err := keys.MAC(s.cfg.MACAlgorithm, mak, mab)
+	if err != nil {
+		return fmt.Errorf("compute mac: %w", err)
+	}
+	if subtle.ConstantTimeCompare(want, mac) != 1 {
+		return fmt.Errorf("mac mismatch")
+	}
+	return nil
+}
+
+// checkPIN returns "" when the PIN block (if any) is right, "55" for a wrong PIN of
+// a known card, "99" for a block that does not decrypt to a format-0 block.
+func (s *Server) checkPIN(pik keys.Key, pb carddata.PINBlock, pan carddata.PAN, prof cardprofile.Profile, known bool) string {
+	if pb.IsZero() {
+		return ""
+	}
+	clear, err := keys.DecryptPINBlock(pik, pb.Reveal())
+	if err != nil {
+		return "99"
+	}
+	pin, err := keys.PINFromBlock(clear, pan)
+	if err != nil {
+		return "99"
+	}
+	if known && prof.PIN != "" && subtle.ConstantTimeCompare([]byte(pin), []byte(prof.PIN)) != 1 {
+		return "55"
+	}
+	return ""
+}
+
+// nextRRN returns a fresh 12-digit retrieval reference number. Called with s.mu held.
+func (s *Server) nextRRN() string {
+	s.seq++
+	return fmt.Sprintf("%012d", (s.seqRRN+s.seq)%1_000_000_000_000)
+}
+
+// nextAuthCode returns a fresh 6-digit authorisation code. Called with s.mu held
+// (after nextRRN for the same reply).
+func (s *Server) nextAuthCode() string {
+	return fmt.Sprintf("%06d", s.seq%1_000_000)
+}
+
+// prevSTAN is the STAN before s, wrapping from 000001 to 999999.
+func prevSTAN(s txtype.STAN) txtype.STAN {
+	if s <= 1 {
+		return 999999
+	}
+	return s - 1
+}
