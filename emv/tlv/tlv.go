@@ -83,7 +83,7 @@ type parser struct {
 
 // objects parses buf[start:end] as a sequence of objects inside depth templates.
 func (p *parser) objects(start, end, depth int) ([]TLV, error) {
-	var out []TLV
+	out := make([]TLV, 0, p.count(start, end))
 	for i := start; i < end; {
 		if c := p.buf[i]; c == 0x00 || c == 0xFF {
 			i++
@@ -115,6 +115,31 @@ func (p *parser) objects(start, end, depth int) ([]TLV, error) {
 		i += l
 	}
 	return out, nil
+}
+
+// count returns how many objects buf[start:end] holds at its own level, reading only
+// their headers, so that objects allocates once. It stops early on malformed input;
+// objects then reports the error.
+func (p *parser) count(start, end int) int {
+	n := 0
+	for i := start; i < end; n++ {
+		for i < end && (p.buf[i] == 0x00 || p.buf[i] == 0xFF) {
+			i++
+		}
+		if i == end {
+			break
+		}
+		tag, tn, err := p.tag(i, end)
+		if err != nil {
+			return n
+		}
+		l, ln, err := p.length(tag, i+tn, end)
+		if err != nil {
+			return n
+		}
+		i += tn + ln + l
+	}
+	return n
 }
 
 // template parses the contents of the constructed object tag (which starts at at).
