@@ -89,7 +89,9 @@ func (b *builder) testMark() {
 }
 
 // wrap breaks s into lines of at most width columns: between words, between wide
-// characters, and inside a word only when the word alone is wider than a line.
+// characters, before a parenthesised English part kept whole when it fits a line
+// ("预授权完成请求" / "(AUTH COMPLETE)"), and inside a word only when the word alone is
+// wider than a line.
 func wrap(s string, width int) []string {
 	if width <= 0 || hal.TextWidth(s) <= width {
 		return []string{s}
@@ -102,13 +104,20 @@ func wrap(s string, width int) []string {
 		cur.Reset()
 		curW = 0
 	}
-	for _, tok := range tokens(s) {
+	toks := tokens(s, true)
+	for len(toks) > 0 {
+		tok := toks[0]
+		toks = toks[1:]
 		tw := hal.TextWidth(tok)
 		if tok == " " {
 			if curW > 0 && curW < width {
 				cur.WriteString(" ")
 				curW++
 			}
+			continue
+		}
+		if strings.HasPrefix(tok, "(") && strings.Contains(tok, " ") && tw > width {
+			toks = append(tokens(tok, false), toks...) // a group wider than a line: by words
 			continue
 		}
 		if curW+tw > width && curW > 0 {
@@ -142,32 +151,38 @@ func wrap(s string, width int) []string {
 }
 
 // tokens splits s into words of narrow characters, single wide characters and single
-// spaces.
-func tokens(s string) []string {
+// spaces. With groups, a parenthesised part "(...)" is one token, spaces included.
+func tokens(s string, groups bool) []string {
 	var out []string
 	start := -1
-	for i, r := range s {
+	end := func(i int) {
+		if start >= 0 {
+			out = append(out, s[start:i])
+			start = -1
+		}
+	}
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
+		case groups && r == '(' && strings.IndexByte(s[i:], ')') > 0:
+			end(i)
+			j := i + strings.IndexByte(s[i:], ')') + 1
+			out = append(out, s[i:j])
+			i = j
+			continue
 		case r == ' ':
-			if start >= 0 {
-				out = append(out, s[start:i])
-				start = -1
-			}
+			end(i)
 			out = append(out, " ")
 		case hal.RuneWidth(r) == 2:
-			if start >= 0 {
-				out = append(out, s[start:i])
-				start = -1
-			}
+			end(i)
 			out = append(out, string(r))
 		default:
 			if start < 0 {
 				start = i
 			}
 		}
+		i += size
 	}
-	if start >= 0 {
-		out = append(out, s[start:])
-	}
+	end(len(s))
 	return out
 }
