@@ -41,7 +41,7 @@ func (d *Dialect) ParseReply(msg *moov.Message) (Reply, error) {
 	if t, ok := d.hostTime(getString(msg, 13), getString(msg, 12)); ok {
 		rep.HostTime = t
 	}
-	if f60 := getString(msg, 60); len(f60) >= 8 {
+	if f60 := getString(msg, 60); mti == "0810" && len(f60) >= 8 {
 		n, _ := strconv.Atoi(f60[2:8])
 		rep.Batch = txtype.Batch(n)
 	}
