@@ -51,7 +51,9 @@ func mustTrack(t testing.TB, s string) carddata.Track2 {
 var cardCmp = cmp.Options{
 	cmp.Comparer(func(a, b carddata.PAN) bool { return a.Reveal() == b.Reveal() }),
 	cmp.Comparer(func(a, b carddata.Track2) bool { return a.Reveal() == b.Reveal() }),
-	cmp.Comparer(func(a, b carddata.PINBlock) bool { return hex.EncodeToString(a.Reveal()) == hex.EncodeToString(b.Reveal()) }),
+	cmp.Comparer(func(a, b carddata.PINBlock) bool {
+		return hex.EncodeToString(a.Reveal()) == hex.EncodeToString(b.Reveal())
+	}),
 }
 
 // testRequests are one request per supported type, the inputs of the golden files.
