@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 
-	"countertop/internal/cardprofile"
 	"countertop/internal/carddata"
+	"countertop/internal/cardprofile"
 	"countertop/internal/keys"
 	"countertop/internal/money"
 	"countertop/internal/txtype"

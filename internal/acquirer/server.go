@@ -28,10 +28,10 @@ const DefaultAcquirerID = "48020000"
 
 // Config configures a simulated acquirer. Zero values take the documented defaults.
 type Config struct {
-	Dialect      *iso8583.Dialect   // required
-	TMK          keys.Key           // required: every terminal's master key
-	KeyLayout    int                // field 62 layout, keys.Layout40 or keys.Layout60; 0: 60 when the sign-in asks for a track key (60.3 "004"), else 40
-	MACAlgorithm keys.MACAlgorithm  // "" means keys.MACCUPECB
+	Dialect      *iso8583.Dialect  // required
+	TMK          keys.Key          // required: every terminal's master key
+	KeyLayout    int               // field 62 layout, keys.Layout40 or keys.Layout60; 0: 60 when the sign-in asks for a track key (60.3 "004"), else 40
+	MACAlgorithm keys.MACAlgorithm // "" means keys.MACCUPECB
 	Cards        []cardprofile.Profile
 	Rules        Rules
 	Log          *slog.Logger     // nil discards
