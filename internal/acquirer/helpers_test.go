@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"countertop/internal/acquirer"
-	"countertop/internal/cardprofile"
 	"countertop/internal/carddata"
+	"countertop/internal/cardprofile"
 	"countertop/internal/keys"
 	"countertop/internal/money"
 	"countertop/internal/txtype"
