@@ -1,0 +1,377 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"countertop/hal"
+	"countertop/internal/money"
+	"countertop/internal/msgs"
+	"countertop/internal/txn"
+)
+
+// Settings is what the application needs from the configuration.
+type Settings struct {
+	MerchantName  string
+	Lang          msgs.Lang
+	Currency      money.Currency
+	MaxAmount     int64
+	InputTimeout  time.Duration
+	ResultTimeout time.Duration
+}
+
+// Engine is the transaction engine as the menus use it.
+type Engine interface {
+	SignedIn() bool
+	SignIn(ctx context.Context) error
+	Sale(ctx context.Context, amount money.Amount, ev hal.CardEvent) (txn.Result, error)
+	Reprint(ctx context.Context) (txn.Record, error)
+}
+
+// App runs the terminal's screens until its context ends.
+type App struct {
+	set    Settings
+	ui     *Screens
+	reader hal.CardReader
+	eng    Engine
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// New returns the application. ui must be the Screens the engine was built with.
+func New(s Settings, ui *Screens, reader hal.CardReader, eng Engine, log *slog.Logger) *App {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &App{set: s, ui: ui, reader: reader, eng: eng, log: log, now: time.Now}
+}
+
+// Run shows the idle screen and serves the merchant until ctx is cancelled. A
+// transaction in progress when ctx ends is abandoned safely by the engine (its intent
+// and pending reversal are already durable).
+func (a *App) Run(ctx context.Context) error {
+	for {
+		in, err := a.ui.wait(ctx, a.reader, a.idleScreen(), 0)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			a.log.Error("idle wait", "err", err)
+			a.ui.message(ctx, "", msgs.CardError, err)
+			a.ui.pause(ctx, a.set.ResultTimeout)
+			continue
+		}
+		switch {
+		case in.card != nil && in.card.Kind != hal.CardRemoved:
+			a.sale(ctx, in.card)
+		case in.key == hal.KeyMenu || in.key == hal.KeyEnter:
+			a.menu(ctx)
+		}
+	}
+}
+
+func (a *App) t(c msgs.Code) string { return msgs.Text(c, a.set.Lang) }
+
+func (a *App) idleScreen() hal.Screen {
+	status := a.t(msgs.NotSignedIn)
+	if a.eng.SignedIn() {
+		status = a.t(msgs.HostOK)
+	}
+	return hal.Screen{Title: a.set.MerchantName, Lines: []string{
+		a.now().Format("2006-01-02 15:04"), a.t(msgs.PresentCard), a.t(msgs.MenuHint), status}}
+}
+
+func (a *App) menu(ctx context.Context) {
+	scr := hal.Screen{Title: a.t(msgs.MenuTitle), Lines: []string{a.t(msgs.MenuSale), a.t(msgs.MenuSignIn), a.t(msgs.MenuReprint)}}
+	for {
+		in, err := a.ui.wait(ctx, nil, scr, a.set.InputTimeout)
+		if err != nil {
+			return
+		}
+		switch in.key {
+		case hal.Key1:
+			a.sale(ctx, nil)
+			return
+		case hal.Key2:
+			a.signIn(ctx)
+			return
+		case hal.Key3:
+			a.reprint(ctx)
+			return
+		case hal.KeyCancel:
+			return
+		}
+	}
+}
+
+func (a *App) signIn(ctx context.Context) {
+	title := a.t(msgs.TitleSignIn)
+	a.ui.show(ctx, title, a.t(msgs.Processing))
+	if err := a.eng.SignIn(ctx); err != nil {
+		a.log.Warn("sign-in", "err", err)
+		a.ui.message(ctx, title, txn.CodeOf(err), err)
+		a.ui.pause(ctx, a.set.ResultTimeout)
+		return
+	}
+	a.ui.show(ctx, title, a.t(msgs.SignInOK))
+	a.ui.pause(ctx, a.set.ResultTimeout)
+}
+
+func (a *App) reprint(ctx context.Context) {
+	title := a.t(msgs.TitleReprint)
+	rec, err := a.eng.Reprint(ctx)
+	if err != nil {
+		a.log.Warn("reprint", "err", err)
+		a.ui.message(ctx, title, printCode(err), err)
+		a.ui.pause(ctx, a.set.ResultTimeout)
+		return
+	}
+	a.ui.show(ctx, title, a.t(msgs.Voucher)+" "+rec.STAN.String(), a.t(msgs.PressAnyKey))
+	a.ui.pause(ctx, a.set.ResultTimeout)
+}
+
+// sale runs the sale menu path; card is the card that started it at the idle screen.
+func (a *App) sale(ctx context.Context, card *hal.CardEvent) {
+	title := a.t(msgs.TitleSale)
+	amount, ok := a.ui.amount(ctx, title, a.set.Currency, a.set.MaxAmount, a.set.InputTimeout)
+	if !ok {
+		return
+	}
+	var notice string
+	for {
+		if card == nil {
+			lines := []string{amount.String(), a.t(msgs.PresentCard)}
+			if notice != "" {
+				lines = append([]string{notice}, lines...)
+			}
+			in, err := a.ui.wait(ctx, a.reader, hal.Screen{Title: title, Lines: lines}, a.set.InputTimeout)
+			if err != nil || in.key == hal.KeyCancel {
+				return
+			}
+			if in.card == nil || in.card.Kind == hal.CardRemoved {
+				continue
+			}
+			card = in.card
+		}
+		res, err := a.eng.Sale(ctx, amount, *card)
+		card = nil
+		if err != nil {
+			switch code := txn.CodeOf(err); code {
+			case msgs.BadSwipe, msgs.UseChip, msgs.ChipNotSupported:
+				// Nothing was sent: ask for the card again.
+				notice = a.t(code)
+				continue
+			}
+		}
+		a.result(ctx, title, amount, res, err)
+		return
+	}
+}
+
+func (a *App) result(ctx context.Context, title string, amount money.Amount, res txn.Result, err error) {
+	switch {
+	case err != nil:
+		a.log.Warn("sale failed", "err", err)
+		a.ui.message(ctx, title, txn.CodeOf(err), err)
+	case res.Approved:
+		lines := []string{a.t(msgs.Approved), amount.String(), a.t(msgs.Voucher) + " " + res.Record.STAN.String()}
+		if res.PrintErr != nil {
+			lines = append(lines, a.t(printCode(res.PrintErr)), a.t(msgs.SlipLater))
+		}
+		a.ui.show(ctx, title, lines...)
+	default:
+		a.ui.show(ctx, title, a.t(msgs.Declined), res.Text)
+	}
+	a.ui.pause(ctx, a.set.ResultTimeout)
+}
+
+// printCode maps a printing error to the merchant message.
+func printCode(err error) msgs.Code {
+	switch {
+	case errors.Is(err, hal.ErrPaperOut):
+		return msgs.PrinterOutPaper
+	case errors.Is(err, hal.ErrCoverOpen):
+		return msgs.PrinterCoverOpen
+	case errors.Is(err, hal.ErrPrinterOffline), errors.Is(err, hal.ErrDeviceGone):
+		return msgs.PrinterOffline
+	}
+	if f, ok := errors.AsType[*txn.Failure](err); ok {
+		return f.Code
+	}
+	return msgs.PrinterFailed
+}
+
+// Screens shows screens and reads keys; it is also the engine's txn.Prompter.
+type Screens struct {
+	kp   hal.Keypad
+	disp hal.Display
+	lang msgs.Lang
+	log  *slog.Logger
+}
+
+var _ txn.Prompter = (*Screens)(nil)
+
+// NewScreens returns the screen helper for a keypad and display.
+func NewScreens(kp hal.Keypad, disp hal.Display, lang msgs.Lang, log *slog.Logger) *Screens {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Screens{kp: kp, disp: disp, lang: lang, log: log}
+}
+
+func (s *Screens) t(c msgs.Code) string { return msgs.Text(c, s.lang) }
+
+func (s *Screens) show(ctx context.Context, title string, lines ...string) {
+	if err := s.disp.Show(ctx, hal.Screen{Title: title, Lines: lines}); err != nil && ctx.Err() == nil {
+		s.log.Error("display", "err", err)
+	}
+}
+
+// message shows a coded message; the cause goes to the log only.
+func (s *Screens) message(ctx context.Context, title string, code msgs.Code, cause error) {
+	if cause != nil {
+		s.log.Info("merchant message", "code", string(code), "cause", cause)
+	}
+	s.show(ctx, title, s.t(code))
+}
+
+// Progress implements txn.Prompter.
+func (s *Screens) Progress(ctx context.Context, code msgs.Code) { s.show(ctx, "", s.t(code)) }
+
+// ConfirmCard implements txn.Prompter: ENTER confirms, CANCEL refuses.
+func (s *Screens) ConfirmCard(ctx context.Context, maskedPAN, holder string, amount money.Amount) (bool, error) {
+	lines := []string{maskedPAN}
+	if holder != "" {
+		lines = append(lines, holder)
+	}
+	lines = append(lines, amount.String(), s.t(msgs.ConfirmPrompt))
+	for {
+		in, err := s.wait(ctx, nil, hal.Screen{Title: s.t(msgs.ConfirmCard), Lines: lines}, 0)
+		if err != nil {
+			return false, err
+		}
+		switch in.key {
+		case hal.KeyEnter:
+			return true, nil
+		case hal.KeyCancel:
+			return false, nil
+		}
+	}
+}
+
+// TearOff implements txn.Prompter.
+func (s *Screens) TearOff(ctx context.Context, timeout time.Duration) error {
+	_, err := s.wait(ctx, nil, hal.Screen{Lines: []string{s.t(msgs.TearOff)}}, timeout)
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		return nil
+	}
+	return err
+}
+
+// pause waits for any key or the timeout.
+func (s *Screens) pause(ctx context.Context, timeout time.Duration) {
+	_, _ = s.readKey(ctx, timeout)
+}
+
+func (s *Screens) readKey(ctx context.Context, timeout time.Duration) (hal.Key, error) {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	return s.kp.ReadKey(ctx)
+}
+
+// amount reads an amount in minor units: digits append, CLEAR deletes the last digit,
+// ENTER accepts a non-zero amount, CANCEL or the timeout give up.
+func (s *Screens) amount(ctx context.Context, title string, cur money.Currency, maxMinor int64, timeout time.Duration) (money.Amount, bool) {
+	var minor int64
+	notice := ""
+	for {
+		lines := []string{s.t(msgs.EnterAmount), money.New(minor, cur).String()}
+		if notice != "" {
+			lines = append(lines, notice)
+		}
+		s.show(ctx, title, lines...)
+		k, err := s.readKey(ctx, timeout)
+		if err != nil {
+			return money.Amount{}, false
+		}
+		notice = ""
+		switch {
+		case k.IsDigit():
+			next := minor*10 + int64(k-hal.Key0)
+			if next > maxMinor {
+				notice = s.t(msgs.AmountTooLarge)
+				continue
+			}
+			minor = next
+		case k == hal.KeyClear:
+			minor /= 10
+		case k == hal.KeyEnter && minor > 0:
+			return money.New(minor, cur), true
+		case k == hal.KeyCancel:
+			return money.Amount{}, false
+		}
+	}
+}
+
+// input is a key press or a card event.
+type input struct {
+	key  hal.Key
+	card *hal.CardEvent
+}
+
+// wait shows scr and waits for a key, or also a card event when reader is not nil.
+// A timeout of 0 waits until ctx ends. Both device reads have ended when it returns.
+func (s *Screens) wait(ctx context.Context, reader hal.CardReader, scr hal.Screen, timeout time.Duration) (input, error) {
+	if err := s.disp.Show(ctx, scr); err != nil && ctx.Err() == nil {
+		s.log.Error("display", "err", err)
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	if reader == nil {
+		k, err := s.kp.ReadKey(ctx)
+		return input{key: k}, err
+	}
+	inner, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		in  input
+		err error
+	}
+	results := make(chan result, 2)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		k, err := s.kp.ReadKey(inner)
+		results <- result{input{key: k}, err}
+	})
+	wg.Go(func() {
+		ev, err := reader.WaitCard(inner)
+		results <- result{input{card: &ev}, err}
+	})
+	first := <-results
+	cancel()
+	wg.Wait()
+	second := <-results
+	for _, r := range []result{first, second} {
+		if r.err == nil {
+			return r.in, nil
+		}
+	}
+	if ctx.Err() != nil {
+		return input{}, ctx.Err()
+	}
+	return input{}, fmt.Errorf("wait for input: %w", first.err)
+}
+
+// Lines joins screen lines for logs and tests.
+func Lines(scr hal.Screen) string { return scr.Title + "\n" + strings.Join(scr.Lines, "\n") }

@@ -1,0 +1,465 @@
+package txn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"countertop/hal"
+	"countertop/internal/carddata"
+	"countertop/internal/hostlink"
+	"countertop/internal/keys"
+	"countertop/internal/money"
+	"countertop/internal/msgs"
+	"countertop/internal/receipt"
+	"countertop/internal/txtype"
+	"countertop/iso8583"
+	"countertop/store"
+)
+
+// Host is the acquirer link as the engine uses it.
+type Host interface {
+	Do(ctx context.Context, req iso8583.Request, onStage func(hostlink.Stage)) (iso8583.Reply, error)
+	SetMACKey(k keys.Key)
+}
+
+// Journal is the part of the store the engine writes.
+type Journal interface {
+	Begin(r *store.Record) error
+	Finish(r *store.Record) error
+	PendingReversal() (store.Record, bool, error)
+	ReversalDone(id uint64) error
+	NextSTAN() (txtype.STAN, error)
+	Batch() (txtype.Batch, error)
+	SetBatch(b txtype.Batch) error
+	MarkPrinted(id uint64) error
+	Get(id uint64) (store.Record, error)
+	Last() (store.Record, error)
+	Audit(kind, detail string) error
+}
+
+// Prompter is the merchant-facing side the engine needs during a transaction.
+type Prompter interface {
+	// Progress shows a progress screen (connecting, sending, reversing ...).
+	Progress(ctx context.Context, code msgs.Code)
+	// ConfirmCard shows the masked card number, the cardholder name and the amount
+	// and waits for the merchant to confirm (true) or cancel (false).
+	ConfirmCard(ctx context.Context, maskedPAN, holder string, amount money.Amount) (bool, error)
+	// TearOff pauses between slip copies until a key or the timeout.
+	TearOff(ctx context.Context, timeout time.Duration) error
+}
+
+// Settings is what the engine needs from the configuration.
+type Settings struct {
+	Terminal        iso8583.Terminal
+	Operator        string
+	TMK             keys.Key
+	PANHashKey      []byte
+	ReversalRetries int
+	Merchant        receipt.Merchant
+	Layout          receipt.Layout
+	Copies          int
+	TearOff         time.Duration
+}
+
+// Devices are the devices the engine drives itself.
+type Devices struct {
+	PINPad  hal.PINPad
+	Printer hal.Printer
+}
+
+// Engine runs transactions. It is not safe for concurrent use: a terminal does one
+// transaction at a time.
+type Engine struct {
+	set      Settings
+	host     Host
+	journal  Journal
+	dev      Devices
+	ui       Prompter
+	log      *slog.Logger
+	now      func() time.Time
+	signedIn bool
+	// inFlight is the card of the transaction whose outcome may still be unknown,
+	// kept in memory only so that its reversal can carry field 2; nothing clear is
+	// ever written to the journal.
+	inFlight struct {
+		id     uint64
+		pan    carddata.PAN
+		expiry carddata.Expiry
+	}
+}
+
+// New returns an engine. log may be nil.
+func New(s Settings, host Host, j Journal, d Devices, ui Prompter, log *slog.Logger) *Engine {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if s.ReversalRetries < 1 {
+		s.ReversalRetries = 1
+	}
+	return &Engine{set: s, host: host, journal: j, dev: d, ui: ui, log: log, now: time.Now}
+}
+
+// Failure is a transaction that did not complete: Code is what the merchant is shown,
+// Err the internal cause for the log.
+type Failure struct {
+	Code msgs.Code
+	Err  error
+}
+
+func (f *Failure) Error() string {
+	if f.Err == nil {
+		return string(f.Code)
+	}
+	return string(f.Code) + ": " + f.Err.Error()
+}
+func (f *Failure) Unwrap() error { return f.Err }
+
+func fail(code msgs.Code, err error) error { return &Failure{Code: code, Err: err} }
+
+// CodeOf returns the merchant message for an error from the engine.
+func CodeOf(err error) msgs.Code {
+	if f, ok := errors.AsType[*Failure](err); ok {
+		return f.Code
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return msgs.Timeout
+	}
+	return msgs.Declined
+}
+
+// Record is a journal record, as the menus see it.
+type Record = store.Record
+
+// Result is a transaction that reached the host and got an answer.
+type Result struct {
+	Record   store.Record
+	Approved bool
+	Text     string // response message in the configured language, "[51] 可用余额不足"
+	PrintErr error  // the slip could not be printed; the transaction stands
+}
+
+// SignedIn reports whether working keys are loaded.
+func (e *Engine) SignedIn() bool { return e.signedIn }
+
+// SignIn exchanges a sign-in with the host, checks and loads the working keys (PIN key
+// into the PIN pad, MAC key into the host link) and takes the host's batch number.
+func (e *Engine) SignIn(ctx context.Context) error {
+	stan, err := e.journal.NextSTAN()
+	if err != nil {
+		return fail(msgs.JournalFailed, err)
+	}
+	batch, err := e.journal.Batch()
+	if err != nil {
+		return fail(msgs.JournalFailed, err)
+	}
+	req := iso8583.Request{Type: txtype.SignIn, Terminal: e.set.Terminal, STAN: stan, Batch: batch,
+		Operator: e.set.Operator, KeyScheme: "003"}
+	rep, err := e.host.Do(ctx, req, e.stage(ctx))
+	if err != nil {
+		return fail(hostlink.MessageCode(err), fmt.Errorf("sign-in: %w", err))
+	}
+	if rep.RespCode != "00" {
+		return &Failure{Code: msgs.Declined, Err: fmt.Errorf("sign-in refused with %s", rep.RespCode)}
+	}
+	wk, err := keys.ParseWorkingKeys(rep.Keys, e.set.TMK)
+	if err != nil {
+		return fail(msgs.KeyCheckFailed, fmt.Errorf("sign-in keys: %w", err))
+	}
+	if loader, ok := e.dev.PINPad.(hal.PINKeyLoader); ok {
+		if err := loader.LoadPINKey(ctx, wk.PIKEncrypted, wk.PIKCheck); err != nil {
+			return fail(msgs.PINPadFailed, fmt.Errorf("load pin key: %w", err))
+		}
+	}
+	e.host.SetMACKey(wk.MAK)
+	if rep.Batch != 0 {
+		if err := e.journal.SetBatch(rep.Batch); err != nil {
+			return fail(msgs.JournalFailed, err)
+		}
+	}
+	e.signedIn = true
+	e.audit("sign-in", "operator "+e.set.Operator+" batch "+rep.Batch.String())
+	e.log.Info("signed in", "batch", rep.Batch.String())
+	return nil
+}
+
+func (e *Engine) audit(kind, detail string) {
+	if err := e.journal.Audit(kind, detail); err != nil {
+		e.log.Error("audit log", "kind", kind, "err", err)
+	}
+}
+
+func (e *Engine) stage(ctx context.Context) func(hostlink.Stage) {
+	return func(s hostlink.Stage) {
+		switch s {
+		case hostlink.Connecting:
+			e.ui.Progress(ctx, msgs.Connecting)
+		case hostlink.Sending:
+			e.ui.Progress(ctx, msgs.Sending)
+		case hostlink.Receiving:
+			e.ui.Progress(ctx, msgs.Receiving)
+		}
+	}
+}
+
+// ready signs in when needed and sends a pending reversal: nothing financial goes
+// out while the host may still count an earlier transaction.
+func (e *Engine) ready(ctx context.Context) error {
+	if !e.signedIn {
+		if err := e.SignIn(ctx); err != nil {
+			return err
+		}
+	}
+	return e.DrainReversal(ctx)
+}
+
+// DrainReversal sends the pending reversal, if any, retrying up to the configured
+// count. It returns a Failure with msgs.ReversalFailed when the host never
+// acknowledged it; the reversal then stays pending.
+func (e *Engine) DrainReversal(ctx context.Context) error {
+	rec, ok, err := e.journal.PendingReversal()
+	if err != nil {
+		return fail(msgs.JournalFailed, err)
+	}
+	if !ok {
+		return nil
+	}
+	if !e.signedIn {
+		if err := e.SignIn(ctx); err != nil {
+			return err
+		}
+	}
+	e.ui.Progress(ctx, msgs.Reversing)
+	reason := rec.ReversalReason
+	if reason == "" {
+		reason = "98" // interrupted before its result was written: no answer known
+	}
+	req := iso8583.Request{Type: txtype.Reversal, Terminal: e.set.Terminal, STAN: rec.STAN, Batch: rec.Batch,
+		Operator: rec.Operator, Amount: rec.Amount, Entry: rec.Entry, Reason: reason, Expiry: carddata.Expiry(rec.Expiry),
+		Original: &iso8583.Original{Type: rec.Type, Batch: rec.Batch, STAN: rec.STAN, RRN: rec.RRN, AuthCode: rec.AuthCode}}
+	if e.inFlight.id == rec.ID {
+		req.PAN, req.Expiry = e.inFlight.pan, e.inFlight.expiry
+	}
+	var last error
+	for attempt := 1; attempt <= e.set.ReversalRetries; attempt++ {
+		rep, err := e.host.Do(ctx, req, nil)
+		if err == nil {
+			if err := e.journal.ReversalDone(rec.ID); err != nil {
+				return fail(msgs.JournalFailed, err)
+			}
+			e.audit("reversal", fmt.Sprintf("record %d stan %s reason %s answered %s", rec.ID, rec.STAN, reason, rep.RespCode))
+			e.log.Info("reversal acknowledged", "record", rec.ID, "stan", rec.STAN.String(), "reason", reason, "rc", rep.RespCode)
+			return nil
+		}
+		last = err
+		e.log.Warn("reversal not acknowledged", "record", rec.ID, "attempt", attempt, "err", err)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return fail(msgs.ReversalFailed, fmt.Errorf("reversal of record %d: %w", rec.ID, last))
+}
+
+// cardData is what a card event gave the engine.
+type cardData struct {
+	pan    carddata.PAN
+	track2 carddata.Track2
+	expiry carddata.Expiry
+	holder string
+	entry  txtype.EntryMode
+}
+
+func readCard(ev hal.CardEvent) (cardData, error) {
+	switch ev.Kind {
+	case hal.CardSwiped:
+		if ev.Err != nil || ev.Tracks.Track2.IsZero() {
+			return cardData{}, fail(msgs.BadSwipe, ev.Err)
+		}
+		t2 := ev.Tracks.Track2
+		if sc := t2.ServiceCode(); sc[0] == '2' || sc[0] == '6' {
+			return cardData{}, fail(msgs.UseChip, fmt.Errorf("service code %s: chip card swiped", sc))
+		}
+		return cardData{pan: t2.PAN(), track2: t2, expiry: t2.Expiry(), holder: ev.Tracks.Name, entry: txtype.EntryMagstripe}, nil
+	case hal.CardInserted, hal.CardTapped:
+		return cardData{}, fail(msgs.ChipNotSupported, errors.New("chip and contactless reading is not built yet"))
+	}
+	return cardData{}, fail(msgs.CardError, fmt.Errorf("unexpected card event %v", ev.Kind))
+}
+
+// CardOrg names the card organisation from the PAN's leading digits, as slips and
+// settlement totals group cards.
+func CardOrg(pan carddata.PAN) string {
+	p := pan.Prefix(2)
+	switch {
+	case strings.HasPrefix(p, "62"), strings.HasPrefix(p, "81"):
+		return "CUP"
+	case strings.HasPrefix(p, "4"):
+		return "VIS"
+	case p >= "51" && p <= "55", p >= "22" && p <= "27":
+		return "MCC"
+	case p == "35":
+		return "JCB"
+	case p == "34", p == "37":
+		return "AMX"
+	}
+	return "CUP"
+}
+
+// Sale runs a sale for amount with the card that ev presented.
+func (e *Engine) Sale(ctx context.Context, amount money.Amount, ev hal.CardEvent) (Result, error) {
+	card, err := readCard(ev)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := e.ready(ctx); err != nil {
+		return Result{}, err
+	}
+	ok, err := e.ui.ConfirmCard(ctx, card.pan.Masked(), card.holder, amount)
+	if err != nil {
+		return Result{}, fail(msgs.Timeout, err)
+	}
+	if !ok {
+		return Result{}, fail(msgs.Cancelled, nil)
+	}
+	e.ui.Progress(ctx, msgs.EnterPIN)
+	pin, err := e.dev.PINPad.ReadPIN(ctx, hal.PINEntry{PAN: card.pan, Amount: amount, MinLen: 4, MaxLen: 6, AllowBypass: true})
+	switch {
+	case errors.Is(err, hal.ErrPINBypassed):
+		pin = carddata.PINBlock{}
+	case errors.Is(err, hal.ErrCancelled):
+		return Result{}, fail(msgs.Cancelled, err)
+	case errors.Is(err, hal.ErrNoKey):
+		e.signedIn = false
+		return Result{}, fail(msgs.SignInNeeded, err)
+	case err != nil && ctx.Err() != nil:
+		return Result{}, fail(msgs.Timeout, err)
+	case err != nil:
+		return Result{}, fail(msgs.PINPadFailed, err)
+	}
+	rec := store.Record{Type: txtype.Sale, Amount: amount, MaskedPAN: card.pan.Masked(),
+		PANHash: card.pan.Hash(e.set.PANHashKey), CardOrg: CardOrg(card.pan), Expiry: string(card.expiry),
+		Entry: card.entry, Operator: e.set.Operator}
+	req := iso8583.Request{Type: txtype.Sale, Terminal: e.set.Terminal, Operator: e.set.Operator,
+		Amount: amount, PAN: card.pan, Track2: card.track2, Expiry: card.expiry, Entry: card.entry, PINBlock: pin}
+	return e.online(ctx, &rec, req)
+}
+
+// online journals the intent, exchanges req with the host, journals the result and
+// prints the slips of an approval.
+func (e *Engine) online(ctx context.Context, rec *store.Record, req iso8583.Request) (Result, error) {
+	if err := e.journal.Begin(rec); err != nil {
+		return Result{}, fail(msgs.JournalFailed, err)
+	}
+	e.inFlight.id, e.inFlight.pan, e.inFlight.expiry = rec.ID, req.PAN, req.Expiry
+	defer func() { e.inFlight.id, e.inFlight.pan = 0, carddata.PAN{} }()
+	req.STAN, req.Batch = rec.STAN, rec.Batch
+	log := e.log.With("record", rec.ID, "type", rec.Type.String(), "stan", rec.STAN.String())
+	rep, err := e.host.Do(ctx, req, e.stage(ctx))
+	if err != nil {
+		code := hostlink.MessageCode(err)
+		rec.Message = string(code)
+		if !hostlink.OutcomeUnknown(err) {
+			rec.State, rec.ReversalReason = store.Failed, ""
+			log.Warn("not sent", "err", err)
+			if ferr := e.journal.Finish(rec); ferr != nil {
+				return Result{}, fail(msgs.JournalFailed, ferr)
+			}
+			return Result{}, fail(code, err)
+		}
+		rec.ReversalReason = hostlink.ReversalReason(err)
+		log.Warn("outcome unknown, reversing", "err", err, "reason", rec.ReversalReason)
+		if ferr := e.journal.Finish(rec); ferr != nil {
+			return Result{}, fail(msgs.JournalFailed, ferr)
+		}
+		if rerr := e.DrainReversal(ctx); rerr != nil {
+			log.Error("reversal pending", "err", rerr)
+		}
+		return Result{}, fail(code, err)
+	}
+	rec.RespCode, rec.AuthCode, rec.RRN = rep.RespCode, rep.AuthCode, rep.RRN
+	rec.ReversalReason = "" // a clean, MAC-verified answer: nothing to reverse
+	rec.HostTime, rec.SettleDate, rec.Issuer, rec.Acquirer = rep.HostTime, rep.SettleDate, rep.Issuer, rep.Acquirer
+	if rec.HostTime.IsZero() {
+		rec.HostTime = e.now()
+	}
+	action := msgs.ResponseAction(rep.RespCode)
+	res := Result{Approved: action == msgs.ActApprove, Text: msgs.ResponseText(rep.RespCode, e.set.Layout.Lang)}
+	if res.Approved {
+		rec.State = store.Approved
+		rec.Message = string(msgs.Approved)
+		rec.Slip = receipt.Build(e.slipOf(*rec, false), receipt.MerchantCopy, e.set.Layout).Text()
+	} else {
+		rec.State = store.Declined
+		rec.Message = string(msgs.Declined)
+	}
+	if action == msgs.ActSignIn || rep.HostRequest == 3 {
+		e.signedIn = false
+	}
+	if err := e.journal.Finish(rec); err != nil {
+		// The merchant is never told "approved" without a durable result; the
+		// intent's pending reversal stands and goes out before the next transaction.
+		log.Error("journal result", "err", err)
+		return Result{}, fail(msgs.JournalFailed, err)
+	}
+	log.Info("host answered", "rc", rep.RespCode, "state", rec.State.String())
+	res.Record = *rec
+	if res.Approved {
+		res.PrintErr = e.PrintSlips(ctx, *rec, false)
+		if res.PrintErr == nil {
+			res.Record.Printed = true
+		}
+	}
+	return res, nil
+}
+
+// PrintSlips prints the configured copies of a record's slip (merchant copy first,
+// then the cardholder copy after a pause for tearing) and marks it printed.
+func (e *Engine) PrintSlips(ctx context.Context, rec store.Record, reprint bool) error {
+	copies := []receipt.Copy{receipt.MerchantCopy, receipt.CardholderCopy, receipt.BankCopy}[:max(1, min(e.set.Copies, 3))]
+	e.ui.Progress(ctx, msgs.Printing)
+	for i, c := range copies {
+		if i > 0 {
+			if err := e.ui.TearOff(ctx, e.set.TearOff); err != nil {
+				return err
+			}
+			e.ui.Progress(ctx, msgs.Printing)
+		}
+		if err := e.dev.Printer.Print(ctx, receipt.Build(e.slipOf(rec, reprint), c, e.set.Layout)); err != nil {
+			e.log.Warn("print slip", "record", rec.ID, "copy", int(c), "err", err)
+			return err
+		}
+	}
+	if err := e.journal.MarkPrinted(rec.ID); err != nil {
+		return fail(msgs.JournalFailed, err)
+	}
+	return nil
+}
+
+// Reprint prints the last transaction's slips again, marked as a reprint.
+func (e *Engine) Reprint(ctx context.Context) (store.Record, error) {
+	rec, err := e.journal.Last()
+	if err != nil {
+		return store.Record{}, fail(msgs.NoTransaction, err)
+	}
+	if rec.State != store.Approved {
+		return rec, fail(msgs.NoTransaction, fmt.Errorf("last record %d is %s", rec.ID, rec.State))
+	}
+	e.audit("reprint", fmt.Sprintf("record %d", rec.ID))
+	return rec, e.PrintSlips(ctx, rec, true)
+}
+
+func (e *Engine) slipOf(r store.Record, reprint bool) receipt.Slip {
+	s := receipt.Slip{Merchant: e.set.Merchant, Operator: r.Operator, Type: r.Type, CardOrg: r.CardOrg,
+		Issuer: r.Issuer, MaskedPAN: r.MaskedPAN, Entry: r.Entry, Expiry: r.Expiry, Batch: r.Batch,
+		Voucher: r.STAN, AuthCode: r.AuthCode, RRN: r.RRN, Time: r.HostTime, Amount: r.Amount,
+		Signature: true, Reprint: reprint}
+	if r.Chip != nil {
+		c := *r.Chip
+		s.Chip = &receipt.Chip{AID: c.AID, Label: c.Label, CryptogramType: c.CryptogramType,
+			Cryptogram: c.Cryptogram, TVR: c.TVR, TSI: c.TSI, ATC: c.ATC}
+	}
+	return s
+}
