@@ -1,0 +1,439 @@
+package scenario
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"countertop/hal"
+	"countertop/hal/sim"
+	"countertop/internal/cardprofile"
+	"countertop/internal/config"
+	"countertop/internal/keys"
+	"countertop/internal/terminal"
+	"countertop/store"
+)
+
+// Options tune a run.
+type Options struct {
+	// DBPath keeps the journal in this file; empty uses a temporary file.
+	DBPath string
+	// StepTimeout bounds each wait for the terminal (default 10 s).
+	StepTimeout time.Duration
+	// Log receives the terminal's logs (discarded when nil).
+	Log *slog.Logger
+	// Update rewrites golden slips instead of comparing them.
+	Update bool
+}
+
+// Failure is an expectation that was not met, or a step the terminal did not take.
+type Failure struct {
+	Scenario string
+	Path     string
+	Step     Step
+	Detail   string
+}
+
+func (f *Failure) Error() string {
+	where := f.Path
+	if where == "" {
+		where = "scenario"
+	}
+	return fmt.Sprintf("%s:%d: scenario %q: %s\n%s", where, f.Step.Line, f.Scenario, f.Step, indent(f.Detail))
+}
+
+func indent(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = "    " + l
+	}
+	return strings.Join(lines, "\n")
+}
+
+// runner holds one run's devices and terminal.
+type runner struct {
+	sc              *Scenario
+	opt             Options
+	act             *sim.Activity
+	keypad          *sim.Keypad
+	display         *sim.Display
+	reader          *sim.CardReader
+	pinpad          *sim.PINPad
+	printer         *sim.Printer
+	cards           []cardprofile.Profile
+	term            *terminal.Terminal
+	since           uint64 // Activity generation before the last input
+	responseTimeout time.Duration
+	mark            int // display transcript length at the last input
+}
+
+// settleTime is how long the terminal must stay waiting, with no new wait starting,
+// before the runner believes it has reached a prompt. The app waits on the keypad and
+// the card reader from two goroutines that start a moment apart.
+const settleTime = 25 * time.Millisecond
+
+// Run runs one scenario on a fresh terminal with simulated devices.
+func Run(ctx context.Context, sc *Scenario, o Options) (err error) {
+	if o.StepTimeout <= 0 {
+		o.StepTimeout = 10 * time.Second
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	cfg := config.Default()
+	cfg.Devices.Console = "sim"
+	for _, s := range sc.Set {
+		if err := cfg.Set(s); err != nil {
+			return fmt.Errorf("%s: %w", sc.Name, err)
+		}
+	}
+	cfg.Journal.Path = o.DBPath
+	if o.DBPath == "" {
+		dir, err := os.MkdirTemp("", "countertop-scenario-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cfg.Journal.Path = filepath.Join(dir, "journal.db")
+	}
+	tmk, err := keys.ParseHexKey(cfg.Keys.TMK)
+	if err != nil {
+		return fmt.Errorf("keys.tmk: %w", err)
+	}
+	r := &runner{sc: sc, opt: o, act: sim.NewActivity(), display: sim.NewDisplay(), printer: sim.NewPrinter(),
+		responseTimeout: cfg.Host.ResponseTimeout.Duration}
+	r.keypad = sim.NewKeypad(r.act)
+	r.reader = sim.NewCardReader(r.act)
+	r.pinpad = sim.NewPINPad(r.act, tmk)
+	if r.cards, err = terminal.Cards(cfg); err != nil {
+		return err
+	}
+	r.term, err = terminal.Open(cfg, terminal.Devices{Reader: r.reader, PINPad: r.pinpad, Printer: r.printer,
+		Keypad: r.keypad, Display: r.display}, o.Log)
+	if err != nil {
+		return err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- r.term.Run(runCtx) }()
+	defer func() {
+		stop()
+		select {
+		case rerr := <-done:
+			if rerr != nil && err == nil {
+				err = fmt.Errorf("terminal: %w", rerr)
+			}
+		case <-time.After(o.StepTimeout):
+			if err == nil {
+				err = errors.New("terminal did not stop after its context was cancelled")
+			}
+		}
+		if cerr := r.term.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	for _, st := range sc.Steps {
+		if err := r.step(ctx, st); err != nil {
+			return err
+		}
+	}
+	if err := r.settle(ctx, Step{Line: len(sc.Steps), Verb: "(end)"}, nil); err != nil {
+		return err
+	}
+	if left := r.keypad.Pending() + r.reader.Pending() + r.pinpad.Pending(); left > 0 {
+		return r.fail(Step{Verb: "(end)"}, fmt.Sprintf("%d scripted inputs were never read (keypad %d, card %d, pin pad %d)",
+			left, r.keypad.Pending(), r.reader.Pending(), r.pinpad.Pending()))
+	}
+	return nil
+}
+
+func (r *runner) fail(st Step, detail string) error {
+	return &Failure{Scenario: r.sc.Name, Path: r.sc.Path, Step: st, Detail: detail}
+}
+
+func (r *runner) screenText() string {
+	return screenText(r.display.Current())
+}
+
+func screenText(s hal.Screen) string {
+	return "| " + strings.Join(append([]string{s.Title}, s.Lines...), "\n| ")
+}
+
+// settle waits until the terminal has started a new wait for input since the last
+// input and stays waiting for settleTime; want, when set, says which device must be
+// waiting.
+func (r *runner) settle(ctx context.Context, st Step, want func(sim.Waiting) bool) error {
+	ctx, cancel := context.WithTimeout(ctx, r.opt.StepTimeout)
+	defer cancel()
+	for {
+		w, err := r.act.WaitIdle(ctx, r.since)
+		if err != nil {
+			return r.fail(st, "the terminal did not come back to a prompt within "+r.opt.StepTimeout.String()+
+				"\nthe screen shows:\n"+r.screenText())
+		}
+		g := r.act.Generation()
+		select {
+		case <-time.After(settleTime):
+		case <-ctx.Done():
+			return r.fail(st, "cancelled")
+		}
+		if r.act.Generation() != g || r.act.Waiting() != w {
+			continue
+		}
+		if want != nil && !want(w) {
+			return r.fail(st, fmt.Sprintf("the terminal is not waiting for this input (waiting: keypad %v, card %v, pin pad %v)\nthe screen shows:\n%s",
+				w.Keypad, w.Card, w.PIN, r.screenText()))
+		}
+		return nil
+	}
+}
+
+// input delivers one scripted input once the terminal waits for it.
+func (r *runner) input(ctx context.Context, st Step, want func(sim.Waiting) bool, deliver func()) error {
+	if err := r.settle(ctx, st, want); err != nil {
+		return err
+	}
+	r.since = r.act.Generation()
+	r.mark = r.display.Len()
+	deliver()
+	return nil
+}
+
+var (
+	keypad = func(w sim.Waiting) bool { return w.Keypad }
+	card   = func(w sim.Waiting) bool { return w.Card }
+	pinpad = func(w sim.Waiting) bool { return w.PIN }
+)
+
+func (r *runner) step(ctx context.Context, st Step) error {
+	a := st.Args
+	switch st.Verb {
+	case "press":
+		for _, name := range a {
+			k, err := hal.ParseKey(strings.ToUpper(name))
+			if err != nil {
+				return r.fail(st, err.Error())
+			}
+			if err := r.input(ctx, st, keypad, func() { r.keypad.Press(k) }); err != nil {
+				return err
+			}
+		}
+	case "type":
+		for _, c := range a[0] {
+			if c < '0' || c > '9' {
+				return r.fail(st, "type takes digits only")
+			}
+			if err := r.input(ctx, st, keypad, func() { r.keypad.Press(hal.Key(c)) }); err != nil {
+				return err
+			}
+		}
+	case "swipe":
+		p, err := cardprofile.Find(r.cards, a[0])
+		if err != nil {
+			return r.fail(st, err.Error())
+		}
+		t2, err := p.Track2()
+		if err != nil {
+			return r.fail(st, err.Error())
+		}
+		return r.input(ctx, st, card, func() { r.reader.Swipe(hal.Tracks{Track2: t2, Name: p.Holder}) })
+	case "swipe-bad":
+		return r.input(ctx, st, card, func() { r.reader.SwipeError(errors.New("track 2 LRC mismatch")) })
+	case "pin":
+		return r.input(ctx, st, pinpad, func() { r.pinpad.Enter(a[0]) })
+	case "pin-cancel":
+		return r.input(ctx, st, pinpad, r.pinpad.Cancel)
+	case "pin-bypass":
+		return r.input(ctx, st, pinpad, r.pinpad.Bypass)
+	case "pinpad":
+		switch a[0] {
+		case "unplug":
+			r.pinpad.Unplug()
+		case "replug":
+			r.pinpad.Replug()
+		default:
+			return r.fail(st, "pinpad unplug|replug")
+		}
+	case "printer":
+		return r.printerStep(st)
+	case "host":
+		return r.hostStep(st)
+	case "expect":
+		if err := r.settle(ctx, st, nil); err != nil {
+			return err
+		}
+		return r.expect(st)
+	}
+	return nil
+}
+
+func (r *runner) printerStep(st Step) error {
+	a := st.Args
+	switch a[0] {
+	case "ready":
+		r.printer.SetStatus(hal.PrinterReady)
+	case "paper-out":
+		r.printer.SetStatus(hal.PrinterPaperOut)
+	case "cover-open":
+		r.printer.SetStatus(hal.PrinterCoverOpen)
+	case "offline":
+		r.printer.SetStatus(hal.PrinterOffline)
+	case "paper-out-after":
+		n, err := strconv.Atoi(at(a, 1))
+		if err != nil {
+			return r.fail(st, "printer paper-out-after LINES")
+		}
+		r.printer.PaperOutAfter(n)
+	default:
+		return r.fail(st, "printer ready|paper-out|cover-open|offline|paper-out-after LINES")
+	}
+	return nil
+}
+
+func at(a []string, i int) string {
+	if i < len(a) {
+		return a[i]
+	}
+	return ""
+}
+
+func (r *runner) expect(st Step) error {
+	kind, a := st.Args[0], st.Args[1:]
+	switch kind {
+	case "screen":
+		if !strings.Contains(r.screenText(), a[0]) {
+			return r.fail(st, fmt.Sprintf("%q is not on the screen; the screen shows:\n%s", a[0], r.screenText()))
+		}
+	case "screen-not":
+		if strings.Contains(r.screenText(), a[0]) {
+			return r.fail(st, fmt.Sprintf("%q is on the screen:\n%s", a[0], r.screenText()))
+		}
+	case "shown":
+		var seen []string
+		for _, s := range r.display.Since(r.mark) {
+			t := screenText(s)
+			if strings.Contains(t, a[0]) {
+				return nil
+			}
+			seen = append(seen, t)
+		}
+		return r.fail(st, fmt.Sprintf("%q was not shown since the last input; screens shown:\n%s", a[0], strings.Join(seen, "\n  --\n")))
+	case "slips":
+		want, err := strconv.Atoi(a[0])
+		if err != nil {
+			return r.fail(st, "expect slips N")
+		}
+		if got := len(r.printer.Printed()); got != want {
+			return r.fail(st, fmt.Sprintf("%d slips printed, want %d", got, want))
+		}
+	case "slip":
+		docs := r.printer.Printed()
+		if len(docs) == 0 {
+			return r.fail(st, "no slip was printed")
+		}
+		if last := docs[len(docs)-1].Text(); !strings.Contains(last, a[0]) {
+			return r.fail(st, fmt.Sprintf("%q is not on the last slip:\n%s", a[0], last))
+		}
+	case "slip-not":
+		for i, d := range r.printer.Printed() {
+			if strings.Contains(d.Text(), a[0]) {
+				return r.fail(st, fmt.Sprintf("%q is on slip %d:\n%s", a[0], i+1, d.Text()))
+			}
+		}
+	case "slip-golden":
+		return r.expectGolden(st, a[0], a[1])
+	case "journal":
+		return r.expectJournal(st, a)
+	case "journal-count":
+		want, err := strconv.Atoi(a[0])
+		if err != nil {
+			return r.fail(st, "expect journal-count N")
+		}
+		recs, err := r.term.Journal.List(store.Filter{})
+		if err != nil {
+			return r.fail(st, err.Error())
+		}
+		if len(recs) != want {
+			return r.fail(st, fmt.Sprintf("the journal has %d records, want %d", len(recs), want))
+		}
+	case "reversal":
+		rec, pending, err := r.term.Journal.PendingReversal()
+		if err != nil {
+			return r.fail(st, err.Error())
+		}
+		switch {
+		case a[0] == "none" && pending:
+			return r.fail(st, fmt.Sprintf("a reversal is pending for record %d (reason %s)", rec.ID, rec.ReversalReason))
+		case a[0] == "pending" && !pending:
+			return r.fail(st, "no reversal is pending")
+		case a[0] != "none" && a[0] != "pending":
+			return r.fail(st, "expect reversal none|pending")
+		}
+	case "host-ledger":
+		return r.expectLedger(st, a)
+	}
+	return nil
+}
+
+func (r *runner) expectGolden(st Step, nth, file string) error {
+	n, err := strconv.Atoi(nth)
+	docs := r.printer.Printed()
+	if err != nil || n < 1 || n > len(docs) {
+		return r.fail(st, fmt.Sprintf("slip %s does not exist (%d printed)", nth, len(docs)))
+	}
+	path := file
+	if r.sc.Path != "" && !filepath.IsAbs(file) {
+		path = filepath.Join(filepath.Dir(r.sc.Path), file)
+	}
+	got := docs[n-1].Text()
+	if r.opt.Update {
+		return os.WriteFile(path, []byte(got), 0o644)
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		return r.fail(st, fmt.Sprintf("read golden slip: %v (run with -update to create it)", err))
+	}
+	if diff := cmp.Diff(strings.Split(string(want), "\n"), strings.Split(got, "\n")); diff != "" {
+		return r.fail(st, "slip differs from "+file+" (-want +got):\n"+diff)
+	}
+	return nil
+}
+
+// expectJournal compares fields of the last journal record: type, state, rc, amount,
+// pan, stan, batch, auth, rrn, printed, reversal, message; "*" means any non-empty value.
+func (r *runner) expectJournal(st Step, args []string) error {
+	rec, err := r.term.Journal.Last()
+	if err != nil {
+		return r.fail(st, "no journal record: "+err.Error())
+	}
+	got := map[string]string{
+		"type": rec.Type.String(), "state": rec.State.String(), "rc": rec.RespCode,
+		"amount": rec.Amount.Decimal(), "pan": rec.MaskedPAN, "stan": rec.STAN.String(),
+		"batch": rec.Batch.String(), "auth": rec.AuthCode, "rrn": rec.RRN,
+		"printed": strconv.FormatBool(rec.Printed), "reversal": rec.ReversalReason, "message": rec.Message,
+	}
+	want, have := map[string]string{}, map[string]string{}
+	for _, kv := range args {
+		k, v, ok := strings.Cut(kv, "=")
+		g, known := got[k]
+		if !ok || !known {
+			return r.fail(st, fmt.Sprintf("%q: want field=value with a field of %s", kv, "type state rc amount pan stan batch auth rrn printed reversal message"))
+		}
+		if v == "*" && g != "" {
+			v = g
+		}
+		want[k], have[k] = v, g
+	}
+	if diff := cmp.Diff(want, have); diff != "" {
+		return r.fail(st, fmt.Sprintf("last journal record %d (-want +got):\n%s", rec.ID, diff))
+	}
+	return nil
+}

@@ -1,0 +1,137 @@
+// Package terminal assembles one terminal from a configuration and a set of devices:
+// the journal, the acquirer link (and, in embedded mode, the in-process acquirer
+// simulator on loopback), the transaction engine and the merchant application. posd
+// and the scenario runner share it, so the terminal a scenario tests is the terminal
+// posd runs. Choosing and opening concrete devices stays in cmd/ and internal/scenario.
+package terminal
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"countertop/hal"
+	"countertop/internal/acquirer"
+	"countertop/internal/app"
+	"countertop/internal/cardprofile"
+	"countertop/internal/config"
+	"countertop/internal/hostlink"
+	"countertop/internal/keys"
+	"countertop/internal/receipt"
+	"countertop/internal/txn"
+	"countertop/iso8583"
+	"countertop/store"
+	"countertop/testdata"
+)
+
+// Devices are the devices a terminal drives.
+type Devices struct {
+	Reader  hal.CardReader
+	PINPad  hal.PINPad
+	Printer hal.Printer
+	Keypad  hal.Keypad
+	Display hal.Display
+}
+
+// Terminal is an assembled terminal.
+type Terminal struct {
+	App      *app.App
+	Engine   *txn.Engine
+	Journal  *store.DB
+	Host     *hostlink.Client
+	Acquirer *acquirer.Server // embedded mode only
+	log      *slog.Logger
+}
+
+// Cards returns the test-card profiles configured for simulated cards and the
+// embedded acquirer.
+func Cards(cfg config.Config) ([]cardprofile.Profile, error) {
+	if cfg.Devices.Cards != "" {
+		return cardprofile.Load(os.DirFS(cfg.Devices.Cards), ".")
+	}
+	return cardprofile.Load(testdata.FS, "cards")
+}
+
+// Open assembles a terminal. The caller owns the devices; Close releases what Open
+// opened (journal, embedded acquirer).
+func Open(cfg config.Config, dev Devices, log *slog.Logger) (*Terminal, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	tmk, err := keys.ParseHexKey(cfg.Keys.TMK)
+	if err != nil {
+		return nil, fmt.Errorf("keys.tmk: %w", err)
+	}
+	hashKey, err := hex.DecodeString(cfg.Keys.PANHashKey)
+	if err != nil {
+		return nil, fmt.Errorf("keys.pan_hash_key: %w", err)
+	}
+	db, err := store.Open(cfg.Journal.Path, &store.Options{Timeout: cfg.Journal.LockTimeout.Duration})
+	if err != nil {
+		return nil, fmt.Errorf("open journal %s: %w", cfg.Journal.Path, err)
+	}
+	t := &Terminal{Journal: db, log: log}
+	addr := cfg.Host.Addr
+	if cfg.Host.Mode == "embedded" {
+		cards, err := Cards(cfg)
+		if err != nil {
+			t.Close()
+			return nil, err
+		}
+		srv, err := acquirer.NewServer(acquirer.Config{Dialect: iso8583.CUP, TMK: tmk, KeyLayout: cfg.Host.KeyLayout,
+			MACAlgorithm: keys.MACAlgorithm(cfg.Host.MAC), Cards: cards, Log: log.With("component", "acquirer-sim")})
+		if err != nil {
+			t.Close()
+			return nil, fmt.Errorf("start embedded acquirer: %w", err)
+		}
+		t.Acquirer = srv
+		addr = srv.Addr()
+		log.Info("embedded acquirer simulator", "addr", addr)
+	}
+	term := iso8583.Terminal{TerminalID: cfg.Terminal.TerminalID, MerchantID: cfg.Terminal.MerchantID}
+	t.Host = hostlink.New(hostlink.Config{Addr: addr, ConnectTimeout: cfg.Host.ConnectTimeout.Duration,
+		ResponseTimeout: cfg.Host.ResponseTimeout.Duration, Dialect: iso8583.CUP, Terminal: term,
+		MACAlgorithm: keys.MACAlgorithm(cfg.Host.MAC)}, log.With("component", "hostlink"))
+	screens := app.NewScreens(dev.Keypad, dev.Display, cfg.Lang(), log)
+	t.Engine = txn.New(txn.Settings{
+		Terminal: term, Operator: cfg.Terminal.Operator, TMK: tmk, PANHashKey: hashKey,
+		ReversalRetries: cfg.Host.ReversalRetries,
+		Merchant: receipt.Merchant{Name: cfg.Terminal.MerchantName, ID: cfg.Terminal.MerchantID,
+			TerminalID: cfg.Terminal.TerminalID, Acquirer: cfg.Terminal.Acquirer},
+		Layout: receipt.Layout{Width: cfg.Terminal.PrintWidth, Lang: cfg.Lang(), English: cfg.Terminal.EnglishLabels},
+		Copies: cfg.Terminal.SlipCopies, TearOff: cfg.Terminal.TearOffTimeout.Duration,
+	}, t.Host, db, txn.Devices{PINPad: dev.PINPad, Printer: dev.Printer}, screens, log.With("component", "txn"))
+	t.App = app.New(app.Settings{MerchantName: cfg.Terminal.MerchantName, Lang: cfg.Lang(), Currency: cfg.Currency(),
+		MaxAmount: cfg.Terminal.MaxAmount, InputTimeout: cfg.Terminal.InputTimeout.Duration,
+		ResultTimeout: cfg.Terminal.ResultTimeout.Duration}, screens, dev.Reader, t.Engine, log.With("component", "app"))
+	return t, nil
+}
+
+// Run signs in (a failure is shown on the idle screen, not fatal), sends a reversal
+// left pending by an earlier run, and serves the merchant until ctx ends.
+func (t *Terminal) Run(ctx context.Context) error {
+	if err := t.Engine.SignIn(ctx); err != nil {
+		t.log.Warn("start-up sign-in", "err", err)
+	} else if err := t.Engine.DrainReversal(ctx); err != nil {
+		t.log.Warn("start-up reversal", "err", err)
+	}
+	return t.App.Run(ctx)
+}
+
+// Close closes the journal and stops the embedded acquirer.
+func (t *Terminal) Close() error {
+	var errs []error
+	if t.Acquirer != nil {
+		errs = append(errs, t.Acquirer.Close())
+	}
+	if t.Journal != nil {
+		errs = append(errs, t.Journal.Close())
+	}
+	return errors.Join(errs...)
+}
