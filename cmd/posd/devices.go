@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+
+	"golang.org/x/term"
+
+	"countertop/hal"
+	"countertop/hal/console"
+	"countertop/hal/escpos"
+	"countertop/hal/sim"
+	"countertop/internal/cardprofile"
+	"countertop/internal/config"
+	"countertop/internal/keys"
+	"countertop/internal/terminal"
+)
+
+// openDevices opens what cfg.Devices names. stop ends the daemon (Ctrl-C on the
+// console). The returned function closes everything opened.
+func openDevices(ctx context.Context, cfg config.Config, log *slog.Logger, stop func()) (terminal.Devices, func(), error) {
+	var (
+		dev     terminal.Devices
+		closers []func()
+	)
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	if cfg.Devices.Console != "console" {
+		return dev, nil, errors.New("devices.console: posd needs \"console\" (\"sim\" is for scenario files)")
+	}
+	tmk, err := keys.ParseHexKey(cfg.Keys.TMK)
+	if err != nil {
+		return dev, nil, fmt.Errorf("keys.tmk: %w", err)
+	}
+	cards, err := terminal.Cards(cfg)
+	if err != nil {
+		return dev, nil, err
+	}
+	con, restore, err := openConsole()
+	if err != nil {
+		return dev, nil, err
+	}
+	closers = append(closers, restore)
+	con.OnInterrupt = stop
+	dev.Keypad, dev.Display = con, con
+	demo := &demo{con: con, cards: cards}
+
+	switch cfg.Devices.CardReader {
+	case "sim":
+		r := sim.NewCardReader(nil)
+		demo.reader = r
+		dev.Reader = r
+	case "pcsc":
+		r, closeReader, err := openPCSC(ctx, cfg.Devices.ReaderPattern)
+		if err != nil {
+			closeAll()
+			return dev, nil, err
+		}
+		closers = append(closers, closeReader)
+		dev.Reader = r
+	}
+	pp := sim.NewPINPad(nil, tmk)
+	pp.OnPrompt = demo.pinPrompt
+	demo.pinpad = pp
+	dev.PINPad = pp
+
+	switch cfg.Devices.Printer {
+	case "sim":
+		dev.Printer = &sidePrinter{Printer: sim.NewPrinter(), con: con}
+	case "serial":
+		p, err := escpos.Open(cfg.Devices.PrinterPort, cfg.Devices.PrinterBaud)
+		if err != nil {
+			closeAll()
+			return dev, nil, fmt.Errorf("open printer %s: %w", cfg.Devices.PrinterPort, err)
+		}
+		closers = append(closers, func() { p.Close() })
+		dev.Printer = p
+	}
+	con.Intercept = demo.intercept
+	con.SetStatus(demo.idleHelp()...)
+	log.Info("devices open", "card_reader", cfg.Devices.CardReader, "pinpad", cfg.Devices.PINPad, "printer", cfg.Devices.Printer)
+	return dev, closeAll, nil
+}
+
+// openConsole puts the terminal in raw mode when stdin is one.
+func openConsole() (*console.Console, func(), error) {
+	restore := func() {}
+	fd := int(os.Stdin.Fd())
+	if term.IsTerminal(fd) {
+		old, err := term.MakeRaw(fd)
+		if err != nil {
+			return nil, nil, fmt.Errorf("console raw mode: %w", err)
+		}
+		os.Stdout.WriteString("\x1b[?25l") // hide the cursor
+		restore = func() {
+			term.Restore(fd, old)
+			os.Stdout.WriteString("\x1b[?25h\r\n")
+		}
+	}
+	help := []string{
+		"Keys: 0-9  Enter=确认  Backspace=清除  Esc/x=取消  m=菜单",
+		"s = present a test card   Ctrl-C = quit",
+	}
+	return console.New(os.Stdin, os.Stdout, help), restore, nil
+}
+
+// demo lets the person at the keyboard play the cardholder in `make run`: present a
+// test card to the simulated reader and type the PIN on the simulated PIN pad.
+type demo struct {
+	con    *console.Console
+	cards  []cardprofile.Profile
+	reader *sim.CardReader // nil with a real reader
+	pinpad *sim.PINPad
+
+	mu      sync.Mutex
+	picking bool
+	pinOn   bool
+	pin     []byte
+}
+
+func (d *demo) idleHelp() []string {
+	if d.reader == nil {
+		return nil
+	}
+	return []string{"Test cards: press s"}
+}
+
+func (d *demo) pinPrompt(e hal.PINEntry) {
+	d.mu.Lock()
+	d.pinOn, d.pin = true, nil
+	d.mu.Unlock()
+	d.con.SetStatus("PIN pad: "+e.Amount.String(), "type the PIN and Enter (Enter alone: no PIN), Esc cancels")
+}
+
+// intercept sees every key first: while the PIN pad or the card picker is active it
+// takes the keys.
+func (d *demo) intercept(b byte) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch {
+	case d.pinOn:
+		switch {
+		case b >= '0' && b <= '9' && len(d.pin) < 12:
+			d.pin = append(d.pin, b)
+		case b == 0x7f || b == 0x08:
+			if len(d.pin) > 0 {
+				d.pin = d.pin[:len(d.pin)-1]
+			}
+		case b == '\r' || b == '\n':
+			d.pinpad.Enter(string(d.pin))
+			d.pinOn, d.pin = false, nil
+			d.con.SetStatus(d.idleHelp()...)
+			return true
+		case b == 0x1b || b == 'x':
+			d.pinpad.Cancel()
+			d.pinOn, d.pin = false, nil
+			d.con.SetStatus(d.idleHelp()...)
+			return true
+		}
+		d.con.SetStatus("PIN pad: "+strings.Repeat("*", len(d.pin)), "Enter to confirm, Esc cancels")
+		return true
+	case d.picking:
+		d.picking = false
+		if i := int(b - '1'); b >= '1' && b <= '9' && i < len(d.cards) {
+			if t2, err := d.cards[i].Track2(); err == nil {
+				d.reader.Swipe(hal.Tracks{Track2: t2, Name: d.cards[i].Holder})
+			}
+		} else if b == 'b' {
+			d.reader.SwipeError(errors.New("unreadable swipe"))
+		}
+		d.con.SetStatus(d.idleHelp()...)
+		return true
+	case (b == 's' || b == 'S') && d.reader != nil:
+		d.picking = true
+		lines := []string{"Swipe which test card? (b: a bad swipe, Esc: none)"}
+		for i, c := range d.cards {
+			if i < 9 {
+				lines = append(lines, fmt.Sprintf(" %d %s — %s", i+1, c.Name, c.Label))
+			}
+		}
+		d.con.SetStatus(lines...)
+		return true
+	}
+	return false
+}
+
+// sidePrinter is the simulated printer of `make run`: each slip also appears beside
+// the screen.
+type sidePrinter struct {
+	*sim.Printer
+	con *console.Console
+}
+
+func (p *sidePrinter) Print(ctx context.Context, d hal.Document) error {
+	err := p.Printer.Print(ctx, d)
+	if err == nil {
+		p.con.SetSide(append([]string{"── printed ──"}, strings.Split(strings.TrimRight(d.Text(), "\n"), "\n")...))
+	}
+	return err
+}

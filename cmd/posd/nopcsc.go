@@ -1,0 +1,16 @@
+//go:build !pcsc
+
+package main
+
+import (
+	"context"
+	"errors"
+
+	"countertop/hal"
+)
+
+// openPCSC fails in builds without the pcsc tag (the default `make run` build, which
+// needs no libpcsclite).
+func openPCSC(context.Context, string) (hal.CardReader, func(), error) {
+	return nil, nil, errors.New("devices.card_reader = \"pcsc\" needs a posd built with -tags pcsc (make build-pcsc)")
+}
