@@ -51,6 +51,10 @@ func DOLLen(dol []DOLEntry) int {
 //   - a value shorter than Len is padded: n with leading 00 (right-justified), cn with
 //     trailing FF, every other format with trailing 00.
 //
+// These rules were checked against the text of EMV 4.4 Book 3 (October 2022) section
+// 5.4 and the padding rules under Annex A Table 37. openemv/emv-utils (emv_dol.c) does
+// the same for n but, by its own TODO, pads cn with 00 rather than FF.
+//
 // The format comes from Lookup; a tag missing from the dictionary is treated as b.
 // Callers put data that is not applicable to this transaction, or optional and
 // absent, as "not known" so that it is zero-filled, as the Book requires.

@@ -35,6 +35,7 @@ func TestPackage_DocumentedAndImportsNothingOfCountertop(t *testing.T) {
 			path, _ := strconv.Unquote(imp.Path.Value)
 			test := strings.HasSuffix(name, "_test.go")
 			switch {
+			case test && path == "countertop/emv/tlv": // examples, package tlv_test
 			case path == "countertop" || strings.HasPrefix(path, "countertop/"):
 				t.Errorf("%s imports %s: tlv must import nothing of countertop", name, path)
 			case strings.Contains(strings.SplitN(path, "/", 2)[0], ".") &&
