@@ -1,0 +1,46 @@
+package iso8583
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// FuzzUnpack feeds arbitrary bodies to the dialect: Unpack must never panic, and
+// whatever it accepts must re-pack to the same bytes and survive every reader of a
+// message (DecodeJSON, Describe, ParseRequest, ParseReply, MACInput).
+func FuzzUnpack(f *testing.F) {
+	files, _ := filepath.Glob("../testdata/host/*.hex")
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		raw := unhex(f, strings.TrimSpace(string(b)))
+		if len(raw) > 13 {
+			f.Add(raw[13:]) // body without length, TPDU and header
+		}
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		msg, err := CUP.Unpack(body)
+		if err != nil {
+			return
+		}
+		re, err := msg.Pack()
+		if err != nil {
+			t.Fatalf("accepted body does not re-pack: %v", err)
+		}
+		if !bytes.Equal(re, body) {
+			t.Fatalf("accepted body re-packs differently:\n in %X\nout %X", body, re)
+		}
+		if _, err := CUP.DecodeJSON(body, false); err != nil && !strings.Contains(err.Error(), "field 55") {
+			t.Fatalf("DecodeJSON of an accepted body: %v", err)
+		}
+		_ = CUP.Describe(msg)
+		_, _ = CUP.ParseRequest(msg)
+		_, _ = CUP.ParseReply(msg)
+		_, _, _ = MACInput(body)
+	})
+}
