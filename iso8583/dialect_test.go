@@ -472,3 +472,38 @@ func TestParseTLVs(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitField60(t *testing.T) {
+	for in, want := range map[string]Field60{
+		"2200000700050":       {Type: "22", Batch: "000007", Net: "000", ReadCapability: "5", ICCondition: "0"},
+		"0000000700003":       {Type: "00", Batch: "000007", Net: "000", ReadCapability: "0", ICCondition: "3"},
+		"00000007003":         {Type: "00", Batch: "000007", Net: "003"},
+		"2600000100060000000": {Type: "26", Batch: "000001", Net: "000", ReadCapability: "6", ICCondition: "0", Rest: "000000"},
+		"2":                   {Type: "2"},
+	} {
+		got := SplitField60(in)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("SplitField60(%q) (-want +got):\n%s", in, diff)
+		}
+		if got.String() != in {
+			t.Errorf("String() = %q, want %q", got.String(), in)
+		}
+	}
+}
+
+func TestHostTimeYear(t *testing.T) {
+	d := *CUP
+	d.Location = time.UTC
+	d.Now = func() time.Time { return time.Date(2027, 1, 1, 0, 0, 30, 0, time.UTC) }
+	got, ok := d.hostTime("1231", "235959")
+	if want := time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC); !ok || !got.Equal(want) {
+		t.Errorf("hostTime across new year = %v, want %v", got, want)
+	}
+	d.Now = func() time.Time { return time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC) }
+	if got, ok := d.hostTime("0229", "120000"); !ok || got.Year() != 2028 {
+		t.Errorf("hostTime 29 Feb = %v %t, want the next leap year", got, ok)
+	}
+	if _, ok := d.hostTime("1332", "120000"); ok {
+		t.Error("hostTime accepted month 13")
+	}
+}

@@ -74,13 +74,13 @@ func (d *Dialect) hostTime(mmdd, hhmmss string) (time.Time, bool) {
 	for _, y := range []int{n.Year() - 1, n.Year(), n.Year() + 1} {
 		t, err := time.ParseInLocation("2006"+"0102150405", strconv.Itoa(y)+mmdd+hhmmss, loc)
 		if err != nil {
-			return time.Time{}, false
+			continue // 29 February outside a leap year, or not a date at all
 		}
 		if best.IsZero() || absDur(t.Sub(n)) < absDur(best.Sub(n)) {
 			best = t
 		}
 	}
-	return best, true
+	return best, !best.IsZero()
 }
 
 func absDur(d time.Duration) time.Duration {
@@ -322,4 +322,32 @@ func (d *Dialect) BuildReply(req *moov.Message, rep Reply) (*moov.Message, error
 		}
 	}
 	return msg, b.err
+}
+
+// Field60 is field 60 split into its subfields (doc §4.2); absent trailing
+// subfields are "".
+type Field60 struct {
+	Type           string // 60.1 n2
+	Batch          string // 60.2 n6
+	Net            string // 60.3 n3, network management / service code
+	ReadCapability string // 60.4 n1
+	ICCondition    string // 60.5 n1
+	Rest           string // 60.6 onwards, as received
+}
+
+// SplitField60 splits the digit string of field 60.
+func SplitField60(s string) Field60 {
+	cut := func(from, n int) string {
+		if len(s) <= from {
+			return ""
+		}
+		return s[from:min(from+n, len(s))]
+	}
+	return Field60{Type: cut(0, 2), Batch: cut(2, 6), Net: cut(8, 3), ReadCapability: cut(11, 1),
+		ICCondition: cut(12, 1), Rest: cut(13, len(s))}
+}
+
+// String joins the subfields back into field 60.
+func (f Field60) String() string {
+	return f.Type + f.Batch + f.Net + f.ReadCapability + f.ICCondition + f.Rest
 }
