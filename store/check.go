@@ -36,10 +36,18 @@ func (db *DB) Check() error {
 	return nil
 }
 
-// checkOpen runs check after making sure the file holds every page its meta page
-// counts: reading past the end of a truncated file would kill the process (SIGBUS)
-// instead of returning an error.
+// checkOpen runs check after checkSize.
 func checkOpen(tx *bolt.Tx) error {
+	if err := checkSize(tx); err != nil {
+		return err
+	}
+	return check(tx)
+}
+
+// checkSize makes sure the file holds every page its meta page counts: reading past
+// the end of a truncated file would kill the process (SIGBUS) instead of returning an
+// error.
+func checkSize(tx *bolt.Tx) error {
 	st, err := os.Stat(tx.DB().Path())
 	if err != nil {
 		return fmt.Errorf("stat: %w", err)
@@ -47,7 +55,7 @@ func checkOpen(tx *bolt.Tx) error {
 	if st.Size() < tx.Size() {
 		return fmt.Errorf("%w: file is %d bytes, its meta page counts %d: truncated", ErrCorrupt, st.Size(), tx.Size())
 	}
-	return check(tx)
+	return nil
 }
 
 // check runs the page check and, for a file at the current schema version, the index

@@ -314,7 +314,9 @@ func (m *crashModel) verify(t *testing.T, path string) {
 	for _, id := range pending {
 		pendingSet[id] = true
 		r := byID[id]
-		unfinished := r.State == store.Pending || (m.acked[id] == "ackrev" && r.State != store.Reversed)
+		// Unfinished: no answer yet, or an answer that needs reversing (Finish with A0
+		// committed, whether or not "ackrev" got out before the kill).
+		unfinished := r.State == store.Pending || (r.ReversalReason != "" && r.State != store.Reversed)
 		if !unfinished || m.acked[id] == "ack" || m.acked[id] == "revdone" {
 			m.double[fmt.Sprintf("reversal pending for finished record %d (%v, %s)", id, r.State, m.acked[id])] = true
 		}

@@ -31,56 +31,59 @@ func (db *DB) Begin(r *Record) error {
 		return fmt.Errorf("begin %v: %w", r.Type, err)
 	}
 	rec := *r
-	err := db.update(func(tx *bolt.Tx) error {
-		if rec.Type.Financial() {
-			if k, _ := tx.Bucket(bucketReversal).Cursor().First(); k != nil {
-				return fmt.Errorf("record %d: %w", keyID(k), ErrReversalPending)
-			}
-		}
-		if o := rec.Original; o != nil && o.ID != 0 && tx.Bucket(bucketTxns).Get(idKey(o.ID)) == nil {
-			return fmt.Errorf("original %d: %w", o.ID, ErrNotFound)
-		}
-		batch := txtype.Batch(getUint32(tx.Bucket(bucketMeta), keyBatch))
-		stan, err := allocSTAN(tx, batch)
-		if err != nil {
-			return err
-		}
-		id, err := tx.Bucket(bucketTxns).NextSequence()
-		if err != nil {
-			return fmt.Errorf("next id: %w", err)
-		}
-		now := db.clock()
-		rec.ID, rec.STAN, rec.Batch, rec.State = id, stan, batch, Pending
-		rec.CreatedAt, rec.UpdatedAt = now, now
-		if rec.Type.Financial() {
-			rec.ReversalReason = ReasonNoAnswer
-			if err := tx.Bucket(bucketReversal).Put(idKey(id), []byte(ReasonNoAnswer)); err != nil {
-				return fmt.Errorf("put reversal: %w", err)
-			}
-		}
-		if err := tx.Bucket(bucketVoucher).Put(voucherKey(batch, stan), idKey(id)); err != nil {
-			return fmt.Errorf("put voucher index: %w", err)
-		}
-		if err := tx.Bucket(bucketDate).Put(dateKey(now, id), idKey(id)); err != nil {
-			return fmt.Errorf("put date index: %w", err)
-		}
-		if rec.RRN != "" {
-			if err := tx.Bucket(bucketRRN).Put(rrnKey(rec.RRN, id), idKey(id)); err != nil {
-				return fmt.Errorf("put rrn index: %w", err)
-			}
-		}
-		return putRecord(tx, &rec)
-	})
-	if err != nil {
+	if err := db.update(func(tx *bolt.Tx) error { return db.begin(tx, &rec) }); err != nil {
 		return fmt.Errorf("begin %v: %w", r.Type, err)
 	}
 	*r = rec
 	return nil
 }
 
+// begin is Begin inside tx: rec is filled in even if tx is later rolled back.
+func (db *DB) begin(tx *bolt.Tx, rec *Record) error {
+	if rec.Type.Financial() {
+		if k, _ := tx.Bucket(bucketReversal).Cursor().First(); k != nil {
+			return fmt.Errorf("record %d: %w", keyID(k), ErrReversalPending)
+		}
+	}
+	if o := rec.Original; o != nil && o.ID != 0 && tx.Bucket(bucketTxns).Get(idKey(o.ID)) == nil {
+		return fmt.Errorf("original %d: %w", o.ID, ErrNotFound)
+	}
+	batch := txtype.Batch(getUint32(tx.Bucket(bucketMeta), keyBatch))
+	stan, err := allocSTAN(tx, batch)
+	if err != nil {
+		return err
+	}
+	id, err := tx.Bucket(bucketTxns).NextSequence()
+	if err != nil {
+		return fmt.Errorf("next id: %w", err)
+	}
+	now := db.clock()
+	rec.ID, rec.STAN, rec.Batch, rec.State = id, stan, batch, Pending
+	rec.CreatedAt, rec.UpdatedAt = now, now
+	if rec.Type.Financial() {
+		rec.ReversalReason = ReasonNoAnswer
+		if err := tx.Bucket(bucketReversal).Put(idKey(id), []byte(ReasonNoAnswer)); err != nil {
+			return fmt.Errorf("put reversal: %w", err)
+		}
+	}
+	if err := tx.Bucket(bucketVoucher).Put(voucherKey(batch, stan), idKey(id)); err != nil {
+		return fmt.Errorf("put voucher index: %w", err)
+	}
+	if err := tx.Bucket(bucketDate).Put(dateKey(now, id), idKey(id)); err != nil {
+		return fmt.Errorf("put date index: %w", err)
+	}
+	if rec.RRN != "" {
+		if err := tx.Bucket(bucketRRN).Put(rrnKey(rec.RRN, id), idKey(id)); err != nil {
+			return fmt.Errorf("put rrn index: %w", err)
+		}
+	}
+	return putRecord(tx, rec)
+}
+
 // Finish writes a transaction's result in one durable commit, before the merchant is
 // told. It stores r (whose ID, type, STAN, batch and creation time must be those Begin
-// gave it: ErrInvalid otherwise) and sets r.UpdatedAt. If r.ReversalReason is empty it
+// gave it, a zero CreatedAt meaning unchanged: ErrInvalid otherwise) and sets
+// r.CreatedAt and r.UpdatedAt. If r.ReversalReason is empty it
 // clears the pending reversal of r.ID; otherwise the reversal stays pending with that
 // reason (and is recorded again for a financial type whose reversal was cleared by an
 // earlier Finish; ErrReversalPending if another transaction's is pending).
@@ -95,58 +98,60 @@ func (db *DB) Finish(r *Record) error {
 		return fmt.Errorf("finish record %d: %w", r.ID, err)
 	}
 	rec := *r
-	err := db.update(func(tx *bolt.Tx) error {
-		old, err := loadRecord(tx, rec.ID)
-		if err != nil {
-			return err
-		}
-		switch {
-		case old.Type != rec.Type:
-			return fmt.Errorf("type changed from %v to %v: %w", old.Type, rec.Type, ErrInvalid)
-		case old.STAN != rec.STAN || old.Batch != rec.Batch:
-			return fmt.Errorf("voucher changed from %v/%v to %v/%v: %w",
-				old.Batch, old.STAN, rec.Batch, rec.STAN, ErrInvalid)
-		case !old.CreatedAt.Equal(rec.CreatedAt):
-			return fmt.Errorf("creation time changed: %w", ErrInvalid)
-		}
-		rec.CreatedAt = old.CreatedAt // keep the indexed value bit for bit
-		rec.UpdatedAt = db.clock()
-		rev := tx.Bucket(bucketReversal)
-		switch {
-		case rec.ReversalReason == "":
-			if err := rev.Delete(idKey(rec.ID)); err != nil {
-				return fmt.Errorf("delete reversal: %w", err)
-			}
-		case rec.Type.Financial() && rec.State != Reversed:
-			if k, _ := rev.Cursor().First(); k != nil && keyID(k) != rec.ID {
-				return fmt.Errorf("record %d: %w", keyID(k), ErrReversalPending)
-			}
-			if err := rev.Put(idKey(rec.ID), []byte(rec.ReversalReason)); err != nil {
-				return fmt.Errorf("put reversal: %w", err)
-			}
-		}
-		if old.RRN != rec.RRN {
-			if old.RRN != "" {
-				if err := tx.Bucket(bucketRRN).Delete(rrnKey(old.RRN, rec.ID)); err != nil {
-					return fmt.Errorf("delete rrn index: %w", err)
-				}
-			}
-			if rec.RRN != "" {
-				if err := tx.Bucket(bucketRRN).Put(rrnKey(rec.RRN, rec.ID), idKey(rec.ID)); err != nil {
-					return fmt.Errorf("put rrn index: %w", err)
-				}
-			}
-		}
-		if err := db.applyVoid(tx, &rec); err != nil {
-			return err
-		}
-		return putRecord(tx, &rec)
-	})
-	if err != nil {
+	if err := db.update(func(tx *bolt.Tx) error { return db.finish(tx, &rec) }); err != nil {
 		return fmt.Errorf("finish record %d: %w", r.ID, err)
 	}
 	*r = rec
 	return nil
+}
+
+// finish is Finish inside tx.
+func (db *DB) finish(tx *bolt.Tx, rec *Record) error {
+	old, err := loadRecord(tx, rec.ID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case old.Type != rec.Type:
+		return fmt.Errorf("type changed from %v to %v: %w", old.Type, rec.Type, ErrInvalid)
+	case old.STAN != rec.STAN || old.Batch != rec.Batch:
+		return fmt.Errorf("voucher changed from %v/%v to %v/%v: %w",
+			old.Batch, old.STAN, rec.Batch, rec.STAN, ErrInvalid)
+	case !rec.CreatedAt.IsZero() && !old.CreatedAt.Equal(rec.CreatedAt):
+		return fmt.Errorf("creation time changed: %w", ErrInvalid)
+	}
+	rec.CreatedAt = old.CreatedAt // keep the indexed value bit for bit
+	rec.UpdatedAt = db.clock()
+	rev := tx.Bucket(bucketReversal)
+	switch {
+	case rec.ReversalReason == "" || rec.State == Reversed:
+		if err := rev.Delete(idKey(rec.ID)); err != nil {
+			return fmt.Errorf("delete reversal: %w", err)
+		}
+	case rec.Type.Financial():
+		if k, _ := rev.Cursor().First(); k != nil && keyID(k) != rec.ID {
+			return fmt.Errorf("record %d: %w", keyID(k), ErrReversalPending)
+		}
+		if err := rev.Put(idKey(rec.ID), []byte(rec.ReversalReason)); err != nil {
+			return fmt.Errorf("put reversal: %w", err)
+		}
+	}
+	if old.RRN != rec.RRN {
+		if old.RRN != "" {
+			if err := tx.Bucket(bucketRRN).Delete(rrnKey(old.RRN, rec.ID)); err != nil {
+				return fmt.Errorf("delete rrn index: %w", err)
+			}
+		}
+		if rec.RRN != "" {
+			if err := tx.Bucket(bucketRRN).Put(rrnKey(rec.RRN, rec.ID), idKey(rec.ID)); err != nil {
+				return fmt.Errorf("put rrn index: %w", err)
+			}
+		}
+	}
+	if err := db.applyVoid(tx, rec); err != nil {
+		return err
+	}
+	return putRecord(tx, rec)
 }
 
 // applyVoid keeps a void's original in step with the void: Voided while the void

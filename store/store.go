@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -94,6 +95,11 @@ func Open(path string, o *Options) (*DB, error) {
 			return nil, fmt.Errorf("open journal %s: %w", path, err)
 		}
 	}
+	if !opt.ReadOnly {
+		if err := precheck(path, bo.Timeout); err != nil {
+			return nil, fmt.Errorf("open journal %s: %w", path, err)
+		}
+	}
 	bdb, err := openBolt(path, bo)
 	if err != nil {
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
@@ -113,9 +119,26 @@ func Open(path string, o *Options) (*DB, error) {
 	return db, nil
 }
 
-// openBolt opens the bbolt file and maps its errors (and panics on mangled pages) to
-// ours.
+// precheck opens an existing file read-only, which maps it without reading more than
+// its meta pages, to refuse a truncated file before a writable open reads its
+// freelist: reading past the end of the file would kill the process (SIGBUS), not
+// return an error.
+func precheck(path string, timeout time.Duration) error {
+	if st, err := os.Stat(path); err != nil || st.Size() == 0 {
+		return nil // a new file; errors are reported by the real open
+	}
+	bdb, err := openBolt(path, &bolt.Options{ReadOnly: true, Timeout: timeout})
+	if err != nil {
+		return err
+	}
+	defer bdb.Close()
+	return bdb.View(checkSize)
+}
+
+// openBolt opens the bbolt file and maps its errors (and panics and memory faults on
+// mangled pages) to ours.
 func openBolt(path string, bo *bolt.Options) (bdb *bolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if p := recover(); p != nil {
 			bdb, err = nil, fmt.Errorf("%w: bbolt: %v", ErrCorrupt, p)
