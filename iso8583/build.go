@@ -2,6 +2,7 @@ package iso8583
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"countertop/internal/txtype"
@@ -64,6 +65,14 @@ func (d *Dialect) Build(req Request) (*moov.Message, error) {
 			return nil, fmt.Errorf("build %s: 60.3 %q is not 3 digits: %w", t, net, ErrMissing)
 		}
 		b.set(60, def.Type60+req.Batch.String()+net)
+		if t == txtype.Settlement {
+			f48, err := totals48(req.Totals)
+			if err != nil {
+				return nil, fmt.Errorf("build %s: %w", t, err)
+			}
+			b.set(48, f48)
+			b.set(49, "156") // [unconfirmed] settlement currency
+		}
 		if t != txtype.Echo {
 			op, err := operator(req.Operator)
 			if err != nil {
@@ -242,4 +251,48 @@ func (b *builder) setBytes(id int, v []byte) {
 	if err := b.msg.BinaryField(id, v); err != nil {
 		b.err = fmt.Errorf("field %d: %w", id, err)
 	}
+}
+
+// totals48 is settlement field 48: per card group (domestic, foreign) debit amount
+// n12, debit count n3, credit amount n12, credit count n3, result n1 ("0").
+func totals48(t *Totals) (string, error) {
+	if t == nil {
+		return "", fmt.Errorf("no totals: %w", ErrMissing)
+	}
+	var sb strings.Builder
+	for _, g := range [][4]int64{
+		{t.DebitAmount, int64(t.DebitCount), t.CreditAmount, int64(t.CreditCount)},
+		{t.ForeignDebitAmount, int64(t.ForeignDebitCount), t.ForeignCreditAmount, int64(t.ForeignCreditCount)},
+	} {
+		for i, v := range g {
+			w := 12
+			if i%2 == 1 {
+				w = 3
+			}
+			s, err := digits(v, w)
+			if err != nil {
+				return "", fmt.Errorf("totals: %w: %w", ErrMissing, err)
+			}
+			sb.WriteString(s)
+		}
+		sb.WriteString("0")
+	}
+	return sb.String(), nil
+}
+
+// parseTotals reads settlement field 48 back (62 digits) and the two result digits.
+func parseTotals(s string) (*Totals, string, bool) {
+	if len(s) < 62 {
+		return nil, "", false
+	}
+	n := func(from, w int) int64 {
+		v, _ := strconv.ParseInt(s[from:from+w], 10, 64)
+		return v
+	}
+	t := &Totals{
+		DebitAmount: n(0, 12), DebitCount: int(n(12, 3)), CreditAmount: n(15, 12), CreditCount: int(n(27, 3)),
+		ForeignDebitAmount: n(31, 12), ForeignDebitCount: int(n(43, 3)),
+		ForeignCreditAmount: n(46, 12), ForeignCreditCount: int(n(58, 3)),
+	}
+	return t, s[30:31] + s[61:62], true
 }

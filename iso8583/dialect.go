@@ -2,6 +2,7 @@ package iso8583
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"strconv"
@@ -27,6 +28,9 @@ var (
 	ErrMissing = errors.New("request lacks data the message needs")
 	// ErrNoMAC: a body has no field 64 to verify.
 	ErrNoMAC = errors.New("message has no mac")
+	// ErrBadMAC: a received MAC does not match the one computed over the raw body;
+	// for a financial reply the terminal reverses with reason A0.
+	ErrBadMAC = errors.New("mac mismatch")
 )
 
 // TxDef is how one transaction type is carried: MTI, processing code (field 3),
@@ -77,6 +81,7 @@ var cupTransactions = map[txtype.Type]TxDef{
 	txtype.PreAuthCompletionAdvice: {MTI: "0220", Proc: "000000", Cond: "06", Type60: "24"}, // 60.1 [unconfirmed]
 	txtype.SignIn:                  {MTI: "0800", Type60: "00", Net60: "003"},
 	txtype.SignOff:                 {MTI: "0820", Type60: "00", Net60: "002"}, // [unconfirmed]
+	txtype.Settlement:              {MTI: "0500", Type60: "00", Net60: "201"}, // [unconfirmed] 60.3
 	txtype.Echo:                    {MTI: "0820", Type60: "00", Net60: "301"}, // [unconfirmed]
 }
 
@@ -222,6 +227,23 @@ func MACInput(body []byte) ([]byte, []byte, error) {
 	}
 	n := len(body) - 8
 	return body[:n:n], body[n:], nil
+}
+
+// VerifyMAC checks the MAC of a received body over its raw bytes (ErrNoMAC,
+// ErrBadMAC), comparing in constant time.
+func VerifyMAC(body []byte, mac func(mab []byte) ([]byte, error)) error {
+	mab, got, err := MACInput(body)
+	if err != nil {
+		return err
+	}
+	want, err := mac(mab)
+	if err != nil {
+		return fmt.Errorf("verify mac: %w", err)
+	}
+	if subtle.ConstantTimeCompare(want, got) != 1 {
+		return ErrBadMAC
+	}
+	return nil
 }
 
 // getString returns field id or "" when absent.

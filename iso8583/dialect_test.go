@@ -219,11 +219,12 @@ func TestBuildErrors(t *testing.T) {
 		req  Request
 		want error
 	}{
-		"settlement":       {Request{Type: txtype.Settlement, Terminal: testTerminal}, ErrUnsupported},
-		"short tid":        {func() Request { r := reqs["sale-swipe-pin"]; r.Terminal.TerminalID = "123"; return r }(), ErrMissing},
-		"no card":          {func() Request { r := reqs["sale-swipe-pin"]; r.Track2 = carddata.Track2{}; return r }(), ErrMissing},
-		"void no original": {func() Request { r := reqs["void"]; r.Original = nil; return r }(), ErrMissing},
-		"reversal no orig": {func() Request { r := reqs["reversal-sale"]; r.Original = nil; return r }(), ErrMissing},
+		"settlement no totals": {Request{Type: txtype.Settlement, Terminal: testTerminal}, ErrMissing},
+		"batch upload":         {Request{Type: txtype.BatchUpload, Terminal: testTerminal}, ErrUnsupported},
+		"short tid":            {func() Request { r := reqs["sale-swipe-pin"]; r.Terminal.TerminalID = "123"; return r }(), ErrMissing},
+		"no card":              {func() Request { r := reqs["sale-swipe-pin"]; r.Track2 = carddata.Track2{}; return r }(), ErrMissing},
+		"void no original":     {func() Request { r := reqs["void"]; r.Original = nil; return r }(), ErrMissing},
+		"reversal no orig":     {func() Request { r := reqs["reversal-sale"]; r.Original = nil; return r }(), ErrMissing},
 		"reversal of echo": {func() Request {
 			r := reqs["reversal-sale"]
 			o := *r.Original
@@ -341,9 +342,10 @@ func TestReplyRoundTrip(t *testing.T) {
 	cases := map[string]Reply{
 		"sale-chip-pin": {RespCode: "00", AuthCode: "123456", RRN: "261127000123", HostTime: fixedNow.Add(-time.Minute),
 			SettleDate: "1127", Issuer: "01020000", Acquirer: "48020000", ICC: unhex(t, "910A1122334455667788303072008A023030")},
-		"sign-in": {RespCode: "00", HostTime: time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC), Batch: 8, Keys: bytes.Repeat([]byte{0xAB}, 24), RRN: "000000000001"},
-		"balance": {RespCode: "00", RRN: "261127000124", Balance: &bal},
-		"void":    {RespCode: "51", RRN: "261127000125"},
+		"sign-in":    {RespCode: "00", HostTime: time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC), Batch: 8, Keys: bytes.Repeat([]byte{0xAB}, 24), RRN: "000000000001"},
+		"balance":    {RespCode: "00", RRN: "261127000124", Balance: &bal},
+		"void":       {RespCode: "51", RRN: "261127000125"},
+		"settlement": {RespCode: "00", RRN: "261127000126", SettleResult: "12"},
 	}
 	for name, rep := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package iso8583_test
 
 import (
 	"encoding/hex"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -72,6 +73,10 @@ func goldenRequests(t testing.TB) map[string]iso8583.Request {
 		"sign-in":  r(func(x *iso8583.Request) { x.Type = txtype.SignIn }),
 		"sign-off": r(func(x *iso8583.Request) { x.Type = txtype.SignOff }),
 		"echo":     r(func(x *iso8583.Request) { x.Type = txtype.Echo }),
+		"settlement": r(func(x *iso8583.Request) {
+			x.Type = txtype.Settlement
+			x.Totals = &iso8583.Totals{DebitAmount: 1234567, DebitCount: 12, CreditAmount: 500, CreditCount: 1}
+		}),
 		"sale-swipe-pin": r(func(x *iso8583.Request) {
 			x.Type, x.Amount, x.Track2, x.Entry, x.PINBlock = txtype.Sale, amt, track, txtype.EntryMagstripe, pin
 		}),
@@ -215,6 +220,17 @@ func TestRealMessage(t *testing.T) {
 	}
 	if string(got) != "B3A092AE" || string(want) != string(got) {
 		t.Errorf("real MAC: received %q, computed %q", got, want)
+	}
+	verify := macFunc(t, "cup-ecb", "0723C80DB5F4CD3D0723C80DB5F4CD3D")
+	if err := iso8583.VerifyMAC(f.Body, verify); err != nil {
+		t.Errorf("VerifyMAC(real message) = %v", err)
+	}
+	for _, i := range []int{0, 20, len(f.Body) - 9, len(f.Body) - 1} {
+		bad := append([]byte(nil), f.Body...)
+		bad[i] ^= 0x01
+		if err := iso8583.VerifyMAC(bad, verify); !errors.Is(err, iso8583.ErrBadMAC) {
+			t.Errorf("VerifyMAC with byte %d flipped = %v, want ErrBadMAC", i, err)
+		}
 	}
 	j, err := iso8583.CUP.DecodeJSON(raw, true)
 	if err != nil {

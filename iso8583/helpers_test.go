@@ -80,6 +80,10 @@ func testRequests(t testing.TB) map[string]Request {
 			r.Type = txtype.SignOff
 		}),
 		"echo": with(func(r *Request) { r.Type = txtype.Echo }),
+		"settlement": with(func(r *Request) {
+			r.Type = txtype.Settlement
+			r.Totals = &Totals{DebitAmount: 1234567, DebitCount: 12, CreditAmount: 500, CreditCount: 1, ForeignDebitAmount: 99, ForeignDebitCount: 1}
+		}),
 		"sale-swipe-pin": with(func(r *Request) {
 			r.Type, r.Amount, r.Track2, r.Entry, r.PINBlock = txtype.Sale, amt, track, txtype.EntryMagstripe, pin
 		}),

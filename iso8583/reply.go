@@ -45,6 +45,11 @@ func (d *Dialect) ParseReply(msg *moov.Message) (Reply, error) {
 		n, _ := strconv.Atoi(f60[2:8])
 		rep.Batch = txtype.Batch(n)
 	}
+	if mti == "0510" {
+		if _, res, ok := parseTotals(getString(msg, 48)); ok {
+			rep.SettleResult = res
+		}
+	}
 	if f54 := getString(msg, 54); f54 != "" {
 		bal, err := parseBalance(f54)
 		if err != nil {
@@ -188,6 +193,13 @@ func (d *Dialect) ParseRequest(msg *moov.Message) (Request, error) {
 		if t == txtype.SignIn && len(f60) >= 11 {
 			req.KeyScheme = f60[8:11]
 		}
+		if t == txtype.Settlement {
+			tot, _, ok := parseTotals(getString(msg, 48))
+			if !ok {
+				return Request{}, fmt.Errorf("parse request: settlement field 48: %w", ErrMalformed)
+			}
+			req.Totals = tot
+		}
 		return req, nil
 	}
 	if f4 := getString(msg, 4); f4 != "" {
@@ -311,6 +323,13 @@ func (d *Dialect) BuildReply(req *moov.Message, rep Reply) (*moov.Message, error
 	}
 	if len(rep.ICC) > 0 {
 		b.setBytes(55, rep.ICC)
+	}
+	if mti == "0500" {
+		f48 := getString(req, 48)
+		if len(rep.SettleResult) != 2 || len(f48) < 62 {
+			return nil, fmt.Errorf("build reply to 0500: settle result %q: %w", rep.SettleResult, ErrMissing)
+		}
+		b.set(48, f48[:30]+rep.SettleResult[:1]+f48[31:61]+rep.SettleResult[1:]+f48[62:])
 	}
 	if mti == "0800" {
 		f60 := getString(req, 60)

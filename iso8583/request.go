@@ -44,6 +44,16 @@ type Request struct {
 	Original  *Original         // void, refund, completion, reversal
 	Reason    string            // reversal reason, field 39: "98", "96", "A0", "06"
 	KeyScheme string            // sign-in: field 60.3, "003" double-length 3DES
+	Totals    *Totals           // settlement: field 48
+}
+
+// Totals are a batch's totals as settlement (0500 field 48) reports them, per card
+// group: domestic (CUP) cards and foreign cards. Amounts are in minor units.
+type Totals struct {
+	DebitAmount, CreditAmount               int64 // domestic
+	DebitCount, CreditCount                 int
+	ForeignDebitAmount, ForeignCreditAmount int64
+	ForeignDebitCount, ForeignCreditCount   int
 }
 
 // Reply is the host's answer to a Request.
@@ -62,4 +72,7 @@ type Reply struct {
 	// HostRequest is the processing requirement the host set in the reply header's
 	// low nibble (0 none, 3 sign in again ...).
 	HostRequest int
+	// SettleResult is the settlement reply's result per card group (0510 field
+	// 48): domestic then foreign, each '1' balanced, '2' not balanced, '3' error.
+	SettleResult string
 }
