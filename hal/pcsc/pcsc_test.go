@@ -1,0 +1,264 @@
+//go:build pcsc
+
+package pcsc_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ebfe/scard"
+	"github.com/google/go-cmp/cmp"
+
+	"countertop/hal"
+	"countertop/hal/pcsc"
+	"countertop/hal/pcsc/vpcd"
+)
+
+// Packages the integration tests need; make test installs them.
+const aptPackages = "pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools"
+
+const readerName = "Virtual PCD 00 00"
+
+var (
+	setupErr error  // why the PC/SC stack is unusable
+	scripts  string // scripts/pcscd
+)
+
+// TestMain checks the installation and starts pcscd when none runs, stopping it at the
+// end (scripts/pcscd/start.sh and stop.sh).
+func TestMain(m *testing.M) {
+	scripts, _ = filepath.Abs(filepath.Join("..", "..", "scripts", "pcscd"))
+	started := false
+	setupErr = installed()
+	if setupErr == nil && !pcscdRunning() {
+		out, err := exec.Command(filepath.Join(scripts, "start.sh")).CombinedOutput()
+		if err != nil {
+			setupErr = fmt.Errorf("scripts/pcscd/start.sh: %v\n%s", err, out)
+		}
+		started = err == nil
+	}
+	code := m.Run()
+	if started {
+		if out, err := exec.Command(filepath.Join(scripts, "stop.sh")).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "scripts/pcscd/stop.sh: %v\n%s", err, out)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+func installed() error {
+	var missing []string
+	if _, err := exec.LookPath("pcscd"); err != nil {
+		missing = append(missing, "pcscd")
+	}
+	if _, err := os.Stat("/usr/lib/pcsc/drivers/serial/libifdvpcd.so"); err != nil {
+		missing = append(missing, "vsmartcard-vpcd")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s not installed", strings.Join(missing, " and "))
+	}
+	return nil
+}
+
+func pcscdRunning() bool {
+	c, err := scard.EstablishContext()
+	if err != nil {
+		return false
+	}
+	c.Release()
+	return true
+}
+
+// needPCSC fails the test when the stack is missing, unless COUNTERTOP_SKIP_PCSC=1.
+func needPCSC(t testing.TB) {
+	t.Helper()
+	if setupErr == nil {
+		return
+	}
+	if os.Getenv("COUNTERTOP_SKIP_PCSC") == "1" {
+		t.Skipf("COUNTERTOP_SKIP_PCSC=1: %v", setupErr)
+	}
+	t.Fatalf("PC/SC test stack unusable: %v\nRun `make test`, which installs it (apt-get install -y %s) "+
+		"and starts pcscd, or set COUNTERTOP_SKIP_PCSC=1 to skip.", setupErr, aptPackages)
+}
+
+// selectCard answers SELECT with FCI data and 9000, anything else with 6D00.
+type selectCard struct{}
+
+var (
+	atr       = []byte{0x3B, 0x80, 0x80, 0x01, 0x01}
+	selectPSE = []byte{0x00, 0xA4, 0x04, 0x00, 0x0E, '1', 'P', 'A', 'Y', '.', 'S', 'Y', 'S', '.', 'D', 'D', 'F', '0', '1', 0x00}
+	fci       = []byte{0x6F, 0x03, 0x84, 0x01, 0x01, 0x90, 0x00}
+)
+
+func (selectCard) ATR() []byte { return atr }
+
+func (selectCard) Transmit(apdu []byte) []byte {
+	if len(apdu) >= 4 && apdu[0] == 0x00 && apdu[1] == 0xA4 {
+		return bytes.Clone(fci)
+	}
+	return []byte{0x6D, 0x00}
+}
+
+// insert serves card through vpcd until the returned remove is called.
+func insert(t testing.TB, card vpcd.Card) (remove func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- vpcd.Serve(ctx, vpcd.DefaultAddr, card) }()
+	removed := false
+	remove = func() {
+		if removed {
+			return
+		}
+		removed = true
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("vpcd.Serve: %v", err)
+		}
+	}
+	t.Cleanup(remove)
+	return remove
+}
+
+func open(t testing.TB) *pcsc.Reader {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r, err := pcsc.Open(ctx, "Virtual PCD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := r.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	if r.Name() != readerName {
+		t.Fatalf("Open picked %q, want %q", r.Name(), readerName)
+	}
+	return r
+}
+
+func waitKind(t *testing.T, r *pcsc.Reader, want hal.CardEventKind) hal.CardEvent {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	ev, err := r.WaitCard(ctx)
+	if err != nil || ev.Kind != want {
+		t.Fatalf("WaitCard = %v, %v; want %v", ev.Kind, err, want)
+	}
+	return ev
+}
+
+func TestInsertTransmitRemove(t *testing.T) {
+	needPCSC(t)
+	r := open(t)
+	if _, err := r.Transmit(t.Context(), selectPSE); !errors.Is(err, hal.ErrNoCard) {
+		t.Errorf("Transmit with no card = %v, want ErrNoCard", err)
+	}
+	remove := insert(t, selectCard{})
+	ev := waitKind(t, r, hal.CardInserted)
+	if !bytes.Equal(ev.ATR, atr) {
+		t.Errorf("ATR % x, want % x", ev.ATR, atr)
+	}
+	resp, err := r.Transmit(t.Context(), selectPSE)
+	if err != nil {
+		t.Fatalf("Transmit SELECT: %v", err)
+	}
+	if diff := cmp.Diff(fci, resp); diff != "" {
+		t.Errorf("SELECT response (-want +got):\n%s", diff)
+	}
+	remove()
+	waitKind(t, r, hal.CardRemoved)
+	if _, err := r.Transmit(t.Context(), selectPSE); !errors.Is(err, hal.ErrNoCard) {
+		t.Errorf("Transmit after removal = %v, want ErrNoCard", err)
+	}
+
+	// A second card in the same reader.
+	insert(t, selectCard{})
+	waitKind(t, r, hal.CardInserted)
+	if _, err := r.Transmit(t.Context(), selectPSE); err != nil {
+		t.Errorf("Transmit to the second card: %v", err)
+	}
+}
+
+func TestRemovedDuringExchange(t *testing.T) {
+	needPCSC(t)
+	r := open(t)
+	remove := insert(t, selectCard{})
+	waitKind(t, r, hal.CardInserted)
+	remove()
+	// Until vpcd notices, an exchange fails as a removal, never as success.
+	_, err := r.Transmit(t.Context(), selectPSE)
+	if !errors.Is(err, hal.ErrCardRemoved) {
+		t.Errorf("Transmit to a removed card = %v, want ErrCardRemoved", err)
+	}
+	if de, ok := errors.AsType[*hal.DeviceError](err); !ok || de.Op != "transmit" {
+		t.Errorf("error %v is not a transmit DeviceError", err)
+	}
+	waitKind(t, r, hal.CardRemoved)
+}
+
+func TestWaitCardCancel(t *testing.T) {
+	needPCSC(t)
+	r := open(t)
+	for _, d := range []time.Duration{0, 200 * time.Millisecond} {
+		ctx, cancel := context.WithTimeout(t.Context(), d)
+		start := time.Now()
+		_, err := r.WaitCard(ctx)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("WaitCard = %v, want deadline exceeded", err)
+		}
+		if el := time.Since(start); el > d+time.Second {
+			t.Errorf("WaitCard took %v to honour a %v deadline", el, d)
+		}
+	}
+	// The reader still works after a cancelled wait.
+	insert(t, selectCard{})
+	waitKind(t, r, hal.CardInserted)
+}
+
+func TestOpenUnknownReader(t *testing.T) {
+	needPCSC(t)
+	_, err := pcsc.Open(t.Context(), "No Such Reader")
+	if !errors.Is(err, hal.ErrDeviceGone) {
+		t.Errorf("Open = %v, want ErrDeviceGone", err)
+	}
+}
+
+// BenchmarkTransmit compares one SELECT through pcscd and vpcd with a direct call.
+func BenchmarkTransmit(b *testing.B) {
+	b.Run("direct", func(b *testing.B) {
+		var c vpcd.Card = selectCard{}
+		for b.Loop() {
+			if r := c.Transmit(selectPSE); len(r) < 2 {
+				b.Fatal("no answer")
+			}
+		}
+	})
+	b.Run("pcscd+vpcd", func(b *testing.B) {
+		needPCSC(b)
+		r := open(b)
+		insert(b, selectCard{})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if ev, err := r.WaitCard(ctx); err != nil || ev.Kind != hal.CardInserted {
+			b.Fatalf("WaitCard = %v, %v", ev.Kind, err)
+		}
+		for b.Loop() {
+			if _, err := r.Transmit(ctx, selectPSE); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
