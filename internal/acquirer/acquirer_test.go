@@ -471,3 +471,40 @@ func withLuhn(digits string) string {
 	}
 	panic("unreachable")
 }
+
+func TestVoid(t *testing.T) {
+	s := newServer(t, nil)
+	wk, _ := signIn(t, s.Addr(), term, "003")
+	p := card(t, "cup-debit")
+	sale := saleReq(t, p, 7000, 31, p.PIN, wk.PIK)
+	srep := exchange(t, s.Addr(), sale, &wk.MAK)
+	if srep.RespCode != "00" {
+		t.Fatalf("sale: %q", srep.RespCode)
+	}
+	void := sale
+	void.Type, void.STAN = txtype.Void, 32
+	void.Original = &iso8583.Original{Type: txtype.Sale, Batch: 1, STAN: 31, RRN: srep.RRN, AuthCode: srep.AuthCode}
+	if rep := exchange(t, s.Addr(), void, &wk.MAK); rep.RespCode != "00" {
+		t.Fatalf("void: %q", rep.RespCode)
+	}
+	if l := s.Ledger(); len(l) != 2 || !l[0].Voided || l[1].Type != txtype.Void {
+		t.Fatalf("ledger after void: %+v", l)
+	}
+	// A second void of the same sale finds no standing original.
+	void.STAN = 33
+	if rep := exchange(t, s.Addr(), void, &wk.MAK); rep.RespCode != "25" {
+		t.Errorf("second void: %q, want 25", rep.RespCode)
+	}
+	// Reversing the first void makes the sale stand again.
+	rev := iso8583.Request{
+		Type: txtype.Reversal, Terminal: term, Amount: void.Amount, PAN: void.PAN, Entry: void.Entry,
+		Reason: "98", Original: &iso8583.Original{Type: txtype.Void, Batch: 1, STAN: 32},
+	}
+	if rep := exchange(t, s.Addr(), rev, &wk.MAK); rep.RespCode != "00" {
+		t.Fatalf("reversal of the void: %q", rep.RespCode)
+	}
+	l := s.Ledger()
+	if l[0].Voided || l[0].Reversed || !l[1].Reversed {
+		t.Errorf("ledger after reversing the void: %+v", l)
+	}
+}

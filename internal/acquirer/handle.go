@@ -208,7 +208,7 @@ func (s *Server) process(req iso8583.Request, raw []byte, log *slog.Logger) (iso
 	}
 	reply.AuthCode = s.nextAuthCode()
 	if orig != nil {
-		orig.Voided = true
+		s.ledger.void(orig)
 	}
 	s.ledger.add(&record{
 		Entry: Entry{
@@ -216,7 +216,8 @@ func (s *Server) process(req iso8583.Request, raw []byte, log *slog.Logger) (iso
 			Amount: req.Amount, MaskedPAN: pan.Masked(), RRN: reply.RRN,
 			AuthCode: reply.AuthCode, Time: now,
 		},
-		pan: pan.Reveal(),
+		pan:  pan.Reveal(),
+		orig: orig,
 	})
 	return reply, &mak
 }

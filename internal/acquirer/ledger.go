@@ -26,39 +26,57 @@ type Entry struct {
 
 type record struct {
 	Entry
-	pan string // clear, for balances; never leaves the package
+	pan  string  // clear, for balances; never leaves the package
+	orig *record // a void's original
 }
 
-// ledger is guarded by Server.mu.
+type ledgerKey struct {
+	tid  string
+	stan txtype.STAN
+}
+
+// ledger is guarded by Server.mu. Look-ups are by map so that the simulator stays
+// fast under load.
 type ledger struct {
-	recs []*record
+	recs   []*record
+	byKey  map[ledgerKey]*record // latest record per terminal and STAN
+	byRRN  map[string]*record
+	spentP map[string]int64 // clear PAN → standing debits less refunds
 	// orphanReversals counts reversals whose original the host never approved.
 	orphanReversals int
 }
 
-func (l *ledger) add(r *record) { l.recs = append(l.recs, r) }
+// effect is what r takes from its card's balance while it stands.
+func (r *record) effect() int64 {
+	switch r.Type {
+	case txtype.Refund:
+		return -r.Amount.Minor
+	case txtype.Sale, txtype.PreAuthCompletion:
+		return r.Amount.Minor
+	}
+	return 0
+}
+
+func (l *ledger) add(r *record) {
+	if l.byKey == nil {
+		l.byKey = make(map[ledgerKey]*record)
+		l.byRRN = make(map[string]*record)
+		l.spentP = make(map[string]int64)
+	}
+	l.recs = append(l.recs, r)
+	l.byKey[ledgerKey{r.TerminalID, r.STAN}] = r
+	l.byRRN[r.RRN] = r
+	l.spentP[r.pan] += r.effect()
+}
 
 // find returns the latest approved record of terminal tid with the given STAN, or nil.
-// A void, refund or reversal names its original by STAN within the terminal.
+// A void or reversal names its original by STAN within the terminal.
 func (l *ledger) find(tid string, stan txtype.STAN) *record {
-	for i := len(l.recs) - 1; i >= 0; i-- {
-		r := l.recs[i]
-		if r.TerminalID == tid && r.STAN == stan {
-			return r
-		}
-	}
-	return nil
+	return l.byKey[ledgerKey{tid, stan}]
 }
 
-// findRRN returns the latest record with the given RRN, or nil.
-func (l *ledger) findRRN(rrn string) *record {
-	for i := len(l.recs) - 1; i >= 0; i-- {
-		if l.recs[i].RRN == rrn {
-			return l.recs[i]
-		}
-	}
-	return nil
-}
+// findRRN returns the record with the given RRN, or nil.
+func (l *ledger) findRRN(rrn string) *record { return l.byRRN[rrn] }
 
 // reverse marks the original of a reversal reversed. It is idempotent: the first
 // reason stays. It reports whether the original was known.
@@ -71,27 +89,29 @@ func (l *ledger) reverse(tid string, stan txtype.STAN, reason string) bool {
 	if !r.Reversed {
 		r.Reversed = true
 		r.ReversalReason = reason
+		if !r.Voided {
+			l.spentP[r.pan] -= r.effect()
+		}
+		if o := r.orig; o != nil && o.Voided && !o.Reversed {
+			// The void is undone: its original stands again.
+			o.Voided = false
+			l.spentP[o.pan] += o.effect()
+		}
 	}
 	return true
 }
 
+// void marks r voided.
+func (l *ledger) void(r *record) {
+	if !r.Voided && !r.Reversed {
+		l.spentP[r.pan] -= r.effect()
+	}
+	r.Voided = true
+}
+
 // spent is what the card's approved, standing transactions have taken from its
 // balance: debits less refunds.
-func (l *ledger) spent(pan string) int64 {
-	var n int64
-	for _, r := range l.recs {
-		if r.pan != pan || r.Reversed || r.Voided {
-			continue
-		}
-		switch {
-		case r.Type == txtype.Refund:
-			n -= r.Amount.Minor
-		case r.Type == txtype.Sale, r.Type == txtype.PreAuthCompletion:
-			n += r.Amount.Minor
-		}
-	}
-	return n
-}
+func (l *ledger) spent(pan string) int64 { return l.spentP[pan] }
 
 func (l *ledger) snapshot() []Entry {
 	out := make([]Entry, len(l.recs))
