@@ -191,7 +191,11 @@ func (d *Dialect) cardFields(b *builder, req Request, reversal bool) error {
 	}
 	b.set(22, code)
 	if req.CardSeq != "" && (req.Entry == txtype.EntryChip || req.Entry == txtype.EntryContactless) {
-		b.set(23, req.CardSeq)
+		seq := req.CardSeq
+		if len(seq) < 3 {
+			seq = strings.Repeat("0", 3-len(seq)) + seq // tag 5F34 "01" → "001"
+		}
+		b.set(23, seq)
 	}
 	if len(req.ICC) > 0 {
 		b.setBytes(55, req.ICC)

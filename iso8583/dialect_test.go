@@ -509,3 +509,46 @@ func TestHostTimeYear(t *testing.T) {
 		t.Error("hostTime accepted month 13")
 	}
 }
+
+func TestCardSeqPadded(t *testing.T) {
+	req := testRequests(t)["sale-chip-pin"]
+	req.CardSeq = "01" // as read from tag 5F34
+	msg, err := CUP.Build(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := getString(msg, 23); got != "001" {
+		t.Errorf("field 23 = %q, want 001", got)
+	}
+}
+
+// TestConcurrentUse runs the shared CUP dialect from several goroutines (the
+// terminal link and the acquirer simulator share it); run with -race.
+func TestConcurrentUse(t *testing.T) {
+	reqs := testRequests(t)
+	done := make(chan error)
+	for _, name := range []string{"sale-chip-pin", "void", "sign-in", "reversal-sale"} {
+		go func() {
+			var err error
+			for i := 0; i < 50 && err == nil; i++ {
+				var msg *moov.Message
+				msg, err = CUP.Build(reqs[name])
+				if err != nil {
+					break
+				}
+				var body []byte
+				body, err = CUP.Pack(msg, nil)
+				if err != nil {
+					break
+				}
+				_, err = CUP.Unpack(body)
+			}
+			done <- err
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}

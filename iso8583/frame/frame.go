@@ -47,7 +47,9 @@ type Frame struct {
 func (f Frame) Len() int { return TPDUSize + HeaderSize + len(f.Body) }
 
 // Read reads exactly one frame: the 2-byte length, then that many bytes. A length
-// above max (or above MaxLen when max <= 0) gives ErrTooLong without reading on.
+// above max (or above MaxLen when max <= 0) gives ErrTooLong without reading on. A
+// stream that ends cleanly before a new frame gives io.EOF itself; one that ends
+// inside a frame gives ErrTruncated.
 func Read(r io.Reader, max int) (Frame, error) {
 	if max <= 0 || max > MaxLen {
 		max = MaxLen
