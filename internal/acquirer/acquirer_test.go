@@ -29,6 +29,7 @@ func TestSignInKeys(t *testing.T) {
 		{"double-length keys", "003", 0, false},
 		{"with track key", "004", 0, true},
 		{"layout 60 forced", "003", keys.Layout60, true},
+		{"single-length keys", "001", keys.Layout24, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newServer(t, func(c *acquirer.Config) { c.KeyLayout = tc.layout })

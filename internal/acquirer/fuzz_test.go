@@ -4,8 +4,8 @@ import (
 	"log/slog"
 	"testing"
 
-	"countertop/internal/cardprofile"
 	"countertop/internal/carddata"
+	"countertop/internal/cardprofile"
 	"countertop/internal/keys"
 	"countertop/internal/money"
 	"countertop/internal/txtype"

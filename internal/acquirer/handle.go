@@ -232,7 +232,11 @@ func (s *Server) signIn(req iso8583.Request, reply iso8583.Reply, log *slog.Logg
 			layout = keys.Layout60
 		}
 	}
-	tk := TerminalKeys{PIK: randomKey(), MAK: randomKey(), TDK: randomKey()}
+	n := 16
+	if layout == keys.Layout24 {
+		n = 8 // single-length keys
+	}
+	tk := TerminalKeys{PIK: randomKey(n), MAK: randomKey(n), TDK: randomKey(16)}
 	if s.cfg.Keys != nil {
 		tk = *s.cfg.Keys
 	}

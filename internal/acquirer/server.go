@@ -331,13 +331,13 @@ func (w *writeBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// randomKey returns a fresh double-length 3DES key.
-func randomKey() keys.Key {
-	b := make([]byte, 16)
+// randomKey returns a fresh DES-family key of n bytes (8 or 16).
+func randomKey(n int) keys.Key {
+	b := make([]byte, n)
 	rand.Read(b)
 	k, err := keys.NewKey(b)
 	if err != nil {
-		panic(err) // 16 bytes is always a valid length
+		panic(err) // 8 and 16 bytes are valid lengths
 	}
 	return k
 }

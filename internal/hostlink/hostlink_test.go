@@ -497,3 +497,19 @@ func TestErrorClassification(t *testing.T) {
 		}
 	}
 }
+
+// TestHostLostKeys: the host has no keys for the terminal (it restarted): it answers
+// A0 without a MAC, which the client cannot trust: ErrBadMAC, reversal A0, and the
+// unverified reply shows why (sign in again).
+func TestHostLostKeys(t *testing.T) {
+	host := newHost(t)
+	c := newClient(t, host.Addr(), nil)
+	c.SetMACKey(tmk(t)) // a key from a sign-in the host no longer remembers
+	rep, err := c.Do(context.Background(), sale(t, "cup-debit", 100, 2, tmk(t)), nil)
+	if !errors.Is(err, hostlink.ErrBadMAC) || hostlink.ReversalReason(err) != "A0" {
+		t.Fatalf("err = %v, want ErrBadMAC", err)
+	}
+	if rep.RespCode != "A0" {
+		t.Errorf("unverified reply code %q, want A0", rep.RespCode)
+	}
+}
