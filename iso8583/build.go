@@ -118,7 +118,9 @@ func (d *Dialect) Build(req Request) (*moov.Message, error) {
 	if req.Entry == txtype.EntryFallback {
 		ic = "2" // [unconfirmed] 60.5: fallback after a failed chip read
 	}
-	b.set(60, def.Type60+batch.String()+"000"+d.ReadCapability+ic)
+	// 60.1 type, 60.2 batch, 60.3 000, 60.4 read capability, 60.5 IC condition,
+	// 60.6 partial-amount flag 0 (as in a real contactless sale).
+	b.set(60, def.Type60+batch.String()+"000"+d.ReadCapability+ic+"0")
 
 	// References to the original transaction (table §4.3).
 	switch t {

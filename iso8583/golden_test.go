@@ -241,3 +241,58 @@ func TestRealMessage(t *testing.T) {
 		t.Errorf("DecodeJSON = %s", j)
 	}
 }
+
+// TestRealContactlessSale decodes a real CUP contactless sale request (public
+// blog post, MAK unknown): F22 071, F23 000, F26 12, 14-digit F60 with 60.4 = 6,
+// F59 terminal info, 19 ICC tags. The JSON is golden (real-contactless-sale.json).
+func TestRealContactlessSale(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(goldenDir, "real-contactless-sale.hex"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := iso8583.CUP.DecodeJSON(unhex(t, string(raw)), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(goldenDir, "real-contactless-sale.json")
+	if *update {
+		if err := os.WriteFile(path, append(j, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(strings.TrimSpace(string(want)), string(j)); diff != "" {
+		t.Errorf("%s (-golden +got):\n%s", path, diff)
+	}
+	f, err := frame.Parse(unhex(t, string(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := iso8583.CUP.Unpack(f.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := iso8583.CUP.ParseRequest(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Type != txtype.Sale || req.Entry != txtype.EntryContactless || req.PINBlock.IsZero() ||
+		req.Amount.Minor != 1 || req.STAN != 403 || req.Batch != 24 || req.PAN.Last4() != "0113" {
+		t.Errorf("ParseRequest = %+v", req)
+	}
+	if got := iso8583.SplitField60(mustString(t, msg, 60)); got.ReadCapability != "6" || got.Rest != "0" {
+		t.Errorf("field 60 = %+v", got)
+	}
+}
+
+func mustString(t *testing.T, msg interface{ GetString(int) (string, error) }, id int) string {
+	t.Helper()
+	s, err := msg.GetString(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
