@@ -3,6 +3,7 @@ package escpos_test
 import (
 	"context"
 	"errors"
+	"net"
 	"testing"
 	"time"
 
@@ -179,5 +180,52 @@ func TestOpenMissingPort(t *testing.T) {
 	_, err := escpos.Open("/dev/nonexistent-countertop-printer", 9600)
 	if !errors.Is(err, hal.ErrDeviceGone) {
 		t.Errorf("Open error = %v, want ErrDeviceGone", err)
+	}
+}
+
+// TestPrintOverTCP drives the io.ReadWriter constructor over a loopback TCP connection
+// (a network printer on port 9100), where reads are bounded by deadlines.
+func TestPrintOverTCP(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	sim := escpossim.New(48)
+	served := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			served <- err
+			return
+		}
+		defer c.Close()
+		served <- sim.Serve(c)
+	}()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := escpos.New(conn, 48)
+	doc := hal.Document{Lines: []hal.Line{{Text: "网络打印机 9100", Align: hal.AlignCenter}}, QR: "Q1"}
+	if err := p.Print(t.Context(), doc); err != nil {
+		t.Fatalf("Print: %v", err)
+	}
+	doc.Width = 48
+	if diff := cmp.Diff([]hal.Document{doc}, sim.Slips()); diff != "" {
+		t.Errorf("slips (-sent +printed):\n%s", diff)
+	}
+	sim.SetState(escpossim.State{Silent: true})
+	p.SetReplyTimeout(time.Hour)
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := p.Status(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Status on a silent printer = %v, want deadline exceeded", err)
+	}
+	if err := p.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("simulator: %v", err)
 	}
 }

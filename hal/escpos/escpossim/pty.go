@@ -3,7 +3,6 @@ package escpossim
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sync"
 
@@ -73,24 +72,7 @@ func (t *PTY) Close() error {
 
 func (t *PTY) serve() {
 	defer close(t.done)
-	buf := make([]byte, 4096)
-	for {
-		n, err := t.master.Read(buf)
-		if n > 0 {
-			if reply := t.p.Feed(buf[:n]); len(reply) > 0 {
-				if _, werr := t.master.Write(reply); werr != nil {
-					t.err = fmt.Errorf("write reply: %w", werr)
-					return
-				}
-			}
-		}
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				t.err = err
-			}
-			return
-		}
-	}
+	t.err = t.p.Serve(t.master)
 }
 
 // makeRaw turns off echo and line editing on the slave side until the driver sets its

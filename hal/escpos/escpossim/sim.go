@@ -1,6 +1,9 @@
 package escpossim
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -113,6 +116,29 @@ func (p *Printer) Feed(b []byte) []byte {
 		p.pending = nil
 	}
 	return reply
+}
+
+// Serve feeds what it reads from rw to the printer and writes the replies back, until
+// reading fails; it returns nil at io.EOF. Use it for a TCP printer (port 9100 style)
+// or any other link.
+func (p *Printer) Serve(rw io.ReadWriter) error {
+	buf := make([]byte, 4096)
+	for {
+		n, err := rw.Read(buf)
+		if n > 0 {
+			if reply := p.Feed(buf[:n]); len(reply) > 0 {
+				if _, werr := rw.Write(reply); werr != nil {
+					return fmt.Errorf("write reply: %w", werr)
+				}
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 // scan finds DLE EOT n in the raw stream, across Feed boundaries.
