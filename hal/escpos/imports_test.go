@@ -13,7 +13,7 @@ import (
 // countertop, and the simulator never imports the driver it checks.
 func TestImports(t *testing.T) {
 	allowed := map[string][]string{
-		".":          {"countertop/hal", "go.bug.st/serial", "golang.org/x/text/"},
+		".":         {"countertop/hal", "go.bug.st/serial", "golang.org/x/text/"},
 		"escpossim": {"countertop/hal", "golang.org/x/text/", "golang.org/x/sys/", "github.com/creack/pty"},
 	}
 	for dir, allow := range allowed {

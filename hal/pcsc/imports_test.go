@@ -1,6 +1,7 @@
 package pcsc
 
 import (
+	"go/build/constraint"
 	"go/parser"
 	"go/token"
 	"path/filepath"
@@ -26,9 +27,15 @@ func TestImports(t *testing.T) {
 			tagged := false
 			for _, c := range af.Comments {
 				for _, l := range c.List {
-					if l.Pos() < af.Package && l.Text == "//go:build pcsc" {
-						tagged = true
+					if l.Pos() > af.Package || !constraint.IsGoBuild(l.Text) {
+						continue
 					}
+					expr, err := constraint.Parse(l.Text)
+					if err != nil {
+						t.Fatalf("%s: %v", f, err)
+					}
+					// Tagged: the file drops out of every build without pcsc.
+					tagged = !expr.Eval(func(tag string) bool { return tag != "pcsc" })
 				}
 			}
 			for _, is := range af.Imports {
