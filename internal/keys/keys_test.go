@@ -405,3 +405,14 @@ func BenchmarkMACCUPECB(b *testing.B) {
 		}
 	}
 }
+
+func TestMACFunc(t *testing.T) {
+	k := mustKey(t, "0723C80DB5F4CD3D0723C80DB5F4CD3D")
+	got, err := MACFunc(MACCUPECB, k)(unhex(t, realSaleMAB))
+	if err != nil || string(got) != "B3A092AE" {
+		t.Errorf("MACFunc = %q, %v; want B3A092AE", got, err)
+	}
+	if _, err := MACFunc(MACX99, k)(nil); !errors.Is(err, ErrKeyLength) {
+		t.Errorf("MACFunc(x99, 16-byte key) = %v, want ErrKeyLength", err)
+	}
+}

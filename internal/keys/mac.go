@@ -161,3 +161,9 @@ func x919(k Key, data []byte) ([]byte, error) {
 	bl.Encrypt(c, c)
 	return c, nil
 }
+
+// MACFunc binds an algorithm and a key into the function iso8583's Pack and
+// VerifyMAC take.
+func MACFunc(alg MACAlgorithm, k Key) func(data []byte) ([]byte, error) {
+	return func(data []byte) ([]byte, error) { return MAC(alg, k, data) }
+}
