@@ -23,7 +23,7 @@ import (
 )
 
 // Packages the integration tests need; make test installs them.
-const aptPackages = "pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools"
+const aptPackages = "pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools pkgconf gcc"
 
 const readerName = "Virtual PCD 00 00"
 

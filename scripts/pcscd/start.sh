@@ -11,7 +11,7 @@
 # reader is reused and left alone (no pid file is written, so stop.sh does not stop it).
 # Exits non-zero with the reason when pcscd cannot be started.
 #
-# Packages: apt-get install -y pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools
+# Packages: apt-get install -y pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools pkgconf gcc
 set -eu
 
 dir=${COUNTERTOP_PCSCD_DIR:-/tmp/countertop-pcscd}
@@ -26,7 +26,7 @@ vpcd_listening() {
 	grep -qi ":$port_hex 00000000:0000 0A" /proc/net/tcp 2>/dev/null
 }
 
-command -v pcscd >/dev/null 2>&1 || die "pcscd is not installed: run 'make test' (or apt-get install -y pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools)"
+command -v pcscd >/dev/null 2>&1 || die "pcscd is not installed: run 'make test' (or apt-get install -y pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools pkgconf gcc)"
 [ -e "$driver" ] || die "vsmartcard-vpcd is not installed ($driver missing): run 'make test' (or apt-get install -y vsmartcard-vpcd)"
 grep -qs libifdvpcd /etc/reader.conf.d/* || die "no vpcd entry in /etc/reader.conf.d: reinstall vsmartcard-vpcd"
 
