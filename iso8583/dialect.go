@@ -263,7 +263,6 @@ func getBytes(msg *moov.Message, id int) []byte {
 	return b
 }
 
-func has(msg *moov.Message, id int) bool { return msg.GetField(id) != nil }
 
 func digits(n int64, width int) (string, error) {
 	if n < 0 {
