@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 
@@ -44,6 +45,8 @@ func openDevices(ctx context.Context, cfg config.Config, log *slog.Logger, stop 
 	if err != nil {
 		return dev, nil, err
 	}
+	// The picker lists the cards a swipe completes first, the chip card last.
+	sort.SliceStable(cards, func(i, j int) bool { return chipOnly(cards[j]) && !chipOnly(cards[i]) })
 	con, restore, err := openConsole()
 	if err != nil {
 		return dev, nil, err
@@ -88,6 +91,11 @@ func openDevices(ctx context.Context, cfg config.Config, log *slog.Logger, stop 
 	con.SetStatus(demo.idleHelp()...)
 	log.Info("devices open", "card_reader", cfg.Devices.CardReader, "pinpad", cfg.Devices.PINPad, "printer", cfg.Devices.Printer)
 	return dev, closeAll, nil
+}
+
+// chipOnly reports a card whose service code tells a terminal to use its chip.
+func chipOnly(p cardprofile.Profile) bool {
+	return strings.HasPrefix(p.ServiceCode, "2") || strings.HasPrefix(p.ServiceCode, "6")
 }
 
 // openConsole puts the terminal in raw mode when stdin is one.
@@ -183,7 +191,7 @@ func (d *demo) intercept(b byte) bool {
 		lines := []string{"Swipe which test card? (b: a bad swipe, Esc: none)"}
 		for i, c := range d.cards {
 			if i < 9 {
-				lines = append(lines, fmt.Sprintf(" %d %s — %s", i+1, c.Name, c.Label))
+				lines = append(lines, fmt.Sprintf(" %d %s (PIN %s) — %s", i+1, c.Name, c.PIN, c.Label))
 			}
 		}
 		d.con.SetStatus(lines...)

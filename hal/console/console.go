@@ -162,6 +162,10 @@ func (c *Console) Render() []string {
 	left = append(left, "")
 	left = append(left, c.help...)
 	n := max(len(left), len(c.side))
+	leftWidth := 0
+	for _, l := range left {
+		leftWidth = max(leftWidth, hal.TextWidth(l))
+	}
 	out := make([]string, n)
 	for i := range n {
 		l, r := "", ""
@@ -171,7 +175,11 @@ func (c *Console) Render() []string {
 		if i < len(c.side) {
 			r = c.side[i]
 		}
-		out[i] = strings.TrimRight(pad(l, boxWidth+4)+"  "+r, " ")
+		if r == "" {
+			out[i] = l
+			continue
+		}
+		out[i] = strings.TrimRight(pad(l, leftWidth)+"    "+r, " ")
 	}
 	return out
 }

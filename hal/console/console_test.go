@@ -72,10 +72,7 @@ func TestRenderBoxesWideText(t *testing.T) {
 	c.SetSide([]string{"SLIP"})
 	lines := c.Render()
 	for i, l := range lines[:10] {
-		left := l
-		if j := strings.Index(l, "SLIP"); j >= 0 {
-			left = strings.TrimRight(l[:j], " ")
-		}
+		left := strings.TrimSuffix(strings.TrimRight(strings.TrimSuffix(l, "SLIP"), " "), "")
 		if w := hal.TextWidth(left); w != boxWidth+2 {
 			t.Errorf("line %d %q is %d columns wide, want %d", i, left, w, boxWidth+2)
 		}

@@ -208,10 +208,12 @@ func printCode(err error) msgs.Code {
 
 // Screens shows screens and reads keys; it is also the engine's txn.Prompter.
 type Screens struct {
-	kp   hal.Keypad
-	disp hal.Display
-	lang msgs.Lang
-	log  *slog.Logger
+	// title is the last title shown: progress screens keep the flow's title.
+	title string
+	kp    hal.Keypad
+	disp  hal.Display
+	lang  msgs.Lang
+	log   *slog.Logger
 }
 
 var _ txn.Prompter = (*Screens)(nil)
@@ -227,7 +229,12 @@ func NewScreens(kp hal.Keypad, disp hal.Display, lang msgs.Lang, log *slog.Logge
 func (s *Screens) t(c msgs.Code) string { return msgs.Text(c, s.lang) }
 
 func (s *Screens) show(ctx context.Context, title string, lines ...string) {
-	if err := s.disp.Show(ctx, hal.Screen{Title: title, Lines: lines}); err != nil && ctx.Err() == nil {
+	s.display(ctx, hal.Screen{Title: title, Lines: lines})
+}
+
+func (s *Screens) display(ctx context.Context, scr hal.Screen) {
+	s.title = scr.Title
+	if err := s.disp.Show(ctx, scr); err != nil && ctx.Err() == nil {
 		s.log.Error("display", "err", err)
 	}
 }
@@ -241,7 +248,7 @@ func (s *Screens) message(ctx context.Context, title string, code msgs.Code, cau
 }
 
 // Progress implements txn.Prompter.
-func (s *Screens) Progress(ctx context.Context, code msgs.Code) { s.show(ctx, "", s.t(code)) }
+func (s *Screens) Progress(ctx context.Context, code msgs.Code) { s.show(ctx, s.title, s.t(code)) }
 
 // ConfirmCard implements txn.Prompter: ENTER confirms, CANCEL refuses.
 func (s *Screens) ConfirmCard(ctx context.Context, maskedPAN, holder string, amount money.Amount) (bool, error) {
@@ -251,7 +258,7 @@ func (s *Screens) ConfirmCard(ctx context.Context, maskedPAN, holder string, amo
 	}
 	lines = append(lines, amount.String(), s.t(msgs.ConfirmPrompt))
 	for {
-		in, err := s.wait(ctx, nil, hal.Screen{Title: s.t(msgs.ConfirmCard), Lines: lines}, 0)
+		in, err := s.wait(ctx, nil, hal.Screen{Title: s.title, Lines: append([]string{s.t(msgs.ConfirmCard)}, lines...)}, 0)
 		if err != nil {
 			return false, err
 		}
@@ -266,7 +273,7 @@ func (s *Screens) ConfirmCard(ctx context.Context, maskedPAN, holder string, amo
 
 // TearOff implements txn.Prompter.
 func (s *Screens) TearOff(ctx context.Context, timeout time.Duration) error {
-	_, err := s.wait(ctx, nil, hal.Screen{Lines: []string{s.t(msgs.TearOff)}}, timeout)
+	_, err := s.wait(ctx, nil, hal.Screen{Title: s.title, Lines: []string{s.t(msgs.TearOff)}}, timeout)
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 		return nil
 	}
@@ -330,9 +337,7 @@ type input struct {
 // wait shows scr and waits for a key, or also a card event when reader is not nil.
 // A timeout of 0 waits until ctx ends. Both device reads have ended when it returns.
 func (s *Screens) wait(ctx context.Context, reader hal.CardReader, scr hal.Screen, timeout time.Duration) (input, error) {
-	if err := s.disp.Show(ctx, scr); err != nil && ctx.Err() == nil {
-		s.log.Error("display", "err", err)
-	}
+	s.display(ctx, scr)
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
