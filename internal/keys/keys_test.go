@@ -376,6 +376,13 @@ func TestWorkingKeys(t *testing.T) {
 			}
 		})
 	}
+	// Layout 40 with a single-length MAK whose zero half was encrypted with it.
+	encPIK, _ := EncryptECB(tmk, pik16.Bytes())
+	encMAK, _ := EncryptECB(tmk, append(mak8.Bytes(), make([]byte, 8)...))
+	f62 := append(append(append(append([]byte(nil), encPIK...), KCV(pik16)...), encMAK...), KCV(mak8)...)
+	if wk, err := ParseWorkingKeys(f62, tmk); err != nil || !wk.MAK.Equal(mak8) {
+		t.Errorf("layout 40, encrypted zero half: mak %v, %v; want %v", wk.MAK, err, mak8)
+	}
 	if _, err := ParseWorkingKeys(make([]byte, 56), tmk); !errors.Is(err, ErrKeyLength) {
 		t.Errorf("56-byte field 62: %v, want ErrKeyLength", err)
 	}

@@ -60,6 +60,9 @@ func ParseWorkingKeys(f62 []byte, tmk Key) (WorkingKeys, error) {
 		if err != nil {
 			return WorkingKeys{}, fmt.Errorf("working keys: %s: %w", names[i], err)
 		}
+		if i == 1 && len(clear) == 16 && bytes.Equal(clear[8:], make([]byte, 8)) {
+			clear = clear[:8] // the same rule when the zero half was encrypted too
+		}
 		k, err := NewKey(clear)
 		if err != nil {
 			return WorkingKeys{}, fmt.Errorf("working keys: %s: %w", names[i], err)
