@@ -68,7 +68,7 @@ func (db *DB) prepare(readOnly bool) error {
 				return err
 			}
 		}
-		return checkIndexes(tx) // a migration that breaks the journal is rolled back
+		return checkIndexes(tx, true) // a migration that breaks the journal is rolled back
 	})
 }
 
