@@ -44,3 +44,27 @@ func FuzzUnpack(f *testing.F) {
 		_, _, _ = MACInput(body)
 	})
 }
+
+// FuzzParseTLVs feeds arbitrary field 55 values to the TLV lister: never a panic,
+// and what it accepts accounts for every byte.
+func FuzzParseTLVs(f *testing.F) {
+	f.Add([]byte{0x9F, 0x26, 0x02, 0x01, 0x02, 0x9F, 0x74, 0x00})
+	f.Add([]byte{0x72, 0x81, 0x01, 0x00})
+	f.Add([]byte{0x9F, 0x9F, 0x9F})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tlvs, err := ParseTLVs(b)
+		if err != nil {
+			return
+		}
+		n := 0
+		for _, tv := range tlvs {
+			if len(tv.Value) != 2*tv.Len {
+				t.Fatalf("tlv %s: len %d, value of %d hex digits", tv.Tag, tv.Len, len(tv.Value))
+			}
+			n += len(tv.Tag)/2 + tv.Len + 1
+		}
+		if n > len(b) {
+			t.Fatalf("tlvs account for %d bytes of %d", n, len(b))
+		}
+	})
+}

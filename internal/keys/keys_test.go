@@ -423,3 +423,32 @@ func TestMACFunc(t *testing.T) {
 		t.Errorf("MACFunc(x99, 16-byte key) = %v, want ErrKeyLength", err)
 	}
 }
+
+// FuzzParseWorkingKeys feeds arbitrary field 62 values: never a panic, and any
+// accepted value gives keys that match their check values.
+func FuzzParseWorkingKeys(f *testing.F) {
+	tmk := mustKey(f, "70F2A84CCBC2AE8625CBB0F2C22AB923")
+	pik := mustKey(f, "1111111111111111 2222222222222222")
+	mak := mustKey(f, "3333333333333333")
+	for _, layout := range []int{Layout40, Layout60} {
+		var tdk *Key
+		if layout == Layout60 {
+			tdk = &pik
+		}
+		f62, err := EncodeWorkingKeys(tmk, pik, mak, tdk, layout)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(f62)
+	}
+	f.Add(make([]byte, 24))
+	f.Fuzz(func(t *testing.T, f62 []byte) {
+		wk, err := ParseWorkingKeys(f62, tmk)
+		if err != nil {
+			return
+		}
+		if CheckKCV(wk.PIK, wk.PIKCheck) != nil || wk.MAK.IsZero() {
+			t.Fatalf("accepted keys do not check: %v %v", wk.PIK, wk.MAK)
+		}
+	})
+}
