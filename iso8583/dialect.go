@@ -263,7 +263,6 @@ func getBytes(msg *moov.Message, id int) []byte {
 	return b
 }
 
-
 func digits(n int64, width int) (string, error) {
 	if n < 0 {
 		return "", fmt.Errorf("negative value")
