@@ -20,9 +20,11 @@ var entryCodes = map[txtype.EntryMode]string{
 }
 
 // Build turns a request into an unpacked message of the dialect (field 64 is set
-// by Pack). Supported: sign-in, sign-off, echo, balance, sale, void, refund,
-// pre-auth, pre-auth void, pre-auth completion (and its advice), completion void and
-// the reversal of any financial type.
+// by Pack). Supported: sign-in, sign-off, echo, settlement, balance, sale, void,
+// refund, pre-auth, pre-auth void, pre-auth completion (and its advice), completion
+// void and the reversal of any financial type (ErrUnsupported otherwise; batch
+// upload is not built yet). Missing request data gives ErrMissing; field formats
+// (lengths, characters) are checked when the message is packed.
 func (d *Dialect) Build(req Request) (*moov.Message, error) {
 	msg := moov.NewMessage(d.Spec)
 	b := builder{msg: msg}
