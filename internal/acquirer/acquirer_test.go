@@ -10,6 +10,7 @@ import (
 
 	"countertop/internal/acquirer"
 	"countertop/internal/carddata"
+	"countertop/internal/cardprofile"
 	"countertop/internal/keys"
 	"countertop/internal/money"
 	"countertop/internal/txtype"
@@ -507,5 +508,118 @@ func TestVoid(t *testing.T) {
 	l := s.Ledger()
 	if l[0].Voided || l[0].Reversed || !l[1].Reversed {
 		t.Errorf("ledger after reversing the void: %+v", l)
+	}
+}
+
+// TestRefusedRequests: messages that decode but are not requests the simulator can
+// take are answered with a response code (MACed for a known terminal), not dropped.
+func TestRefusedRequests(t *testing.T) {
+	s := newServer(t, nil)
+	wk, _ := signIn(t, s.Addr(), term, "003")
+	p := card(t, "cup-debit")
+	for _, tc := range []struct {
+		name string
+		mod  func(t *testing.T) []byte
+		want string
+	}{
+		{"unsupported message", func(t *testing.T) []byte {
+			m := iso8583.CUP.NewMessage()
+			m.MTI("0320") // batch upload: not in the dialect's table
+			for id, v := range map[int]string{11: "000077", 41: term.TerminalID, 42: term.MerchantID, 60: "00000001201"} {
+				if err := m.Field(id, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b, err := iso8583.CUP.Pack(m, func(mab []byte) ([]byte, error) { return keys.MAC(keys.MACCUPECB, wk.MAK, mab) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}, "40"},
+		{"bad card number", func(t *testing.T) []byte {
+			m, err := iso8583.CUP.Build(saleReq(t, p, 100, 78, "", keys.Key{}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.UnsetField(35)
+			bad := p.PAN[:len(p.PAN)-1] + string('0'+(p.PAN[len(p.PAN)-1]-'0'+1)%10)
+			if err := m.Field(2, bad); err != nil {
+				t.Fatal(err)
+			}
+			b, err := iso8583.CUP.Pack(m, func(mab []byte) ([]byte, error) { return keys.MAC(keys.MACCUPECB, wk.MAK, mab) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}, "14"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", s.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if err := frame.Write(c, frame.Frame{TPDU: iso8583.CUP.TPDU, Header: iso8583.CUP.Header, Body: tc.mod(t)}); err != nil {
+				t.Fatal(err)
+			}
+			f, err := readFrame(t, c)
+			if err != nil {
+				t.Fatalf("no reply: %v", err)
+			}
+			_, rep := decode(t, f, &wk.MAK)
+			if rep.RespCode != tc.want {
+				t.Errorf("response %q, want %q", rep.RespCode, tc.want)
+			}
+		})
+	}
+	if len(s.Ledger()) != 0 {
+		t.Error("a refused request reached the ledger")
+	}
+}
+
+func TestSettlement(t *testing.T) {
+	s := newServer(t, nil)
+	wk, _ := signIn(t, s.Addr(), term, "003")
+	debit, visa := card(t, "cup-debit"), card(t, "visa-credit")
+	var stan txtype.STAN
+	saleOf := func(p cardprofile.Profile, amount int64) iso8583.Reply {
+		t.Helper()
+		stan++
+		rep := exchange(t, s.Addr(), saleReq(t, p, amount, stan, p.PIN, wk.PIK), &wk.MAK)
+		if rep.RespCode != "00" {
+			t.Fatalf("sale: %q", rep.RespCode)
+		}
+		return rep
+	}
+	saleOf(debit, 1000)
+	saleOf(debit, 2000)
+	saleOf(visa, 700)
+	// A reversed sale is not counted.
+	saleOf(debit, 9900)
+	exchange(t, s.Addr(), iso8583.Request{Type: txtype.Reversal, Terminal: term, Amount: money.New(9900, money.CNY),
+		PAN: saleReq(t, debit, 1, 1, "", keys.Key{}).PAN, Entry: txtype.EntryMagstripe, Reason: "98",
+		Original: &iso8583.Original{Type: txtype.Sale, Batch: 1, STAN: stan}}, &wk.MAK)
+
+	settle := func(tot *iso8583.Totals) string {
+		t.Helper()
+		stan++
+		rep := exchange(t, s.Addr(), iso8583.Request{Type: txtype.Settlement, Terminal: term, STAN: stan, Batch: 1, Operator: "01", Totals: tot}, &wk.MAK)
+		if rep.RespCode != "00" {
+			t.Fatalf("settlement: %q", rep.RespCode)
+		}
+		return rep.SettleResult
+	}
+	right := &iso8583.Totals{DebitAmount: 3000, DebitCount: 2, ForeignDebitAmount: 700, ForeignDebitCount: 1}
+	if got := settle(right); got != "11" {
+		t.Errorf("balanced totals: result %q, want 11", got)
+	}
+	wrong := *right
+	wrong.DebitCount = 3
+	if got := settle(&wrong); got != "21" {
+		t.Errorf("domestic count off: result %q, want 21", got)
+	}
+	// After settling batch 1, a sign-in gives batch 2.
+	if _, rep := signIn(t, s.Addr(), term, "003"); rep.Batch != 2 {
+		t.Errorf("batch after settlement: %d, want 2", rep.Batch)
 	}
 }

@@ -2,6 +2,7 @@ package acquirer
 
 import (
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -27,23 +28,34 @@ func macked(t txtype.Type) bool {
 }
 
 // answer decodes one request frame and builds the reply frame with the fault to
-// apply. An error means the frame was not a request the dialect can read: the
-// connection is closed.
+// apply. An error means the frame was not a request message the dialect can read:
+// the connection is closed. A readable message the simulator cannot take as a
+// request (a type the dialect does not map, a bad card number …) is answered with
+// a response code: "40" unsupported, "14" bad card number, "30" format error.
 func (s *Server) answer(f frame.Frame, log *slog.Logger) (outgoing, error) {
 	d := s.cfg.Dialect
 	msg, err := d.Unpack(f.Body)
 	if err != nil {
 		return outgoing{}, fmt.Errorf("unpack request: %w", err)
 	}
+	mti, err := msg.GetMTI()
+	if err != nil || iso8583.ResponseMTI(mti) == "" {
+		return outgoing{}, fmt.Errorf("mti %q is not a request", mti)
+	}
+	var (
+		reply iso8583.Reply
+		mak   *keys.Key
+	)
 	req, err := d.ParseRequest(msg)
 	if err != nil {
-		return outgoing{}, fmt.Errorf("parse request: %w", err)
+		reply, mak = s.refuse(msg, f.Body, err)
+		log.Warn("acquirer cannot take the request", "mti", mti, "err", err, "rc", reply.RespCode)
+	} else {
+		log = log.With("tid", req.Terminal.TerminalID, "stan", req.STAN.String(), "type", req.Type.String())
+		log.Debug("acquirer request", "msg", d.Describe(msg))
+		reply, mak = s.process(req, f.Body, log)
+		log.Info("acquirer reply", "rc", reply.RespCode, "rrn", reply.RRN)
 	}
-	log = log.With("tid", req.Terminal.TerminalID, "stan", req.STAN.String(), "type", req.Type.String())
-	log.Debug("acquirer request", "msg", d.Describe(msg))
-
-	reply, mak := s.process(req, f.Body, log)
-	log.Info("acquirer reply", "rc", reply.RespCode, "rrn", reply.RRN)
 
 	out := outgoing{}
 	s.mu.Lock()
@@ -85,6 +97,31 @@ func (s *Server) answer(f frame.Frame, log *slog.Logger) (outgoing, error) {
 		out.stale = &sf
 	}
 	return out, nil
+}
+
+// refuse answers a message ParseRequest rejected, MACed when it was MACed by a
+// terminal the host knows.
+func (s *Server) refuse(msg *moov.Message, raw []byte, cause error) (iso8583.Reply, *keys.Key) {
+	now := s.now()
+	reply := iso8583.Reply{RespCode: "30", HostTime: now, SettleDate: now.Format("0102"), Acquirer: s.cfg.AcquirerID}
+	switch {
+	case errors.Is(cause, iso8583.ErrUnsupported):
+		reply.RespCode = "40"
+	case errors.Is(cause, carddata.ErrBadPAN), errors.Is(cause, carddata.ErrLuhn):
+		reply.RespCode = "14"
+	}
+	tid := ""
+	if msg.GetField(41) != nil {
+		tid, _ = msg.GetString(41)
+	}
+	s.mu.Lock()
+	t, ok := s.terms[tid]
+	s.mu.Unlock()
+	if _, _, err := iso8583.MACInput(raw); err != nil || !ok {
+		return reply, nil
+	}
+	mak := t.keys.MAK
+	return reply, &mak
 }
 
 // process decides the reply to req. mak is the key to MAC the reply with (nil: no
@@ -139,8 +176,11 @@ func (s *Server) process(req iso8583.Request, raw []byte, log *slog.Logger) (iso
 		return reply, &mak
 	case txtype.Settlement:
 		reply.RespCode = "00"
-		term.batch = req.Batch + 1
-		reply.Batch = term.batch
+		reply.SettleResult = settleResult(s.ledger.totals(tid, req.Batch), req.Totals)
+		log.Info("acquirer settlement", "batch", req.Batch.String(), "result", reply.SettleResult)
+		if next := req.Batch + 1; next > term.batch && next <= 999999 {
+			term.batch = next // the next sign-in confirms the new batch
+		}
 		return reply, &mak
 	case txtype.BatchUpload, txtype.PreAuthCompletionAdvice:
 		reply.RespCode = "00"
@@ -216,8 +256,9 @@ func (s *Server) process(req iso8583.Request, raw []byte, log *slog.Logger) (iso
 			Amount: req.Amount, MaskedPAN: pan.Masked(), RRN: reply.RRN,
 			AuthCode: reply.AuthCode, Time: now,
 		},
-		pan:  pan.Reveal(),
-		orig: orig,
+		pan:     pan.Reveal(),
+		orig:    orig,
+		foreign: foreign(pan.Reveal(), prof, known),
 	})
 	return reply, &mak
 }
@@ -254,11 +295,13 @@ func (s *Server) signIn(req iso8583.Request, reply iso8583.Reply, log *slog.Logg
 	defer s.mu.Unlock()
 	t := s.terms[req.Terminal.TerminalID]
 	if t == nil {
-		t = &terminal{batch: req.Batch}
-		if t.batch == 0 {
-			t.batch = 1
-		}
+		t = &terminal{batch: 1}
 		s.terms[req.Terminal.TerminalID] = t
+	}
+	// The host's batch is the later of its own and the terminal's: a terminal
+	// that settled (or restored a journal) is never sent back to an old batch.
+	if req.Batch > t.batch {
+		t.batch = req.Batch
 	}
 	t.keys, t.hasTDK = tk, tdk != nil
 	reply.RespCode = "00"
@@ -326,4 +369,31 @@ func prevSTAN(s txtype.STAN) txtype.STAN {
 		return 999999
 	}
 	return s - 1
+}
+
+// foreign reports whether a card settles in the foreign card group: a test card by
+// its organisation, another card unless its BIN starts with 62 (UnionPay).
+func foreign(pan string, p cardprofile.Profile, known bool) bool {
+	if known {
+		return p.Org != "CUP"
+	}
+	return len(pan) < 2 || pan[:2] != "62"
+}
+
+// settleResult compares the terminal's totals with the host's, per card group: '1'
+// balanced, '2' not balanced ('3' error when the terminal sent none).
+func settleResult(host iso8583.Totals, term *iso8583.Totals) string {
+	if term == nil {
+		return "33"
+	}
+	res := []byte("11")
+	if host.DebitAmount != term.DebitAmount || host.DebitCount != term.DebitCount ||
+		host.CreditAmount != term.CreditAmount || host.CreditCount != term.CreditCount {
+		res[0] = '2'
+	}
+	if host.ForeignDebitAmount != term.ForeignDebitAmount || host.ForeignDebitCount != term.ForeignDebitCount ||
+		host.ForeignCreditAmount != term.ForeignCreditAmount || host.ForeignCreditCount != term.ForeignCreditCount {
+		res[1] = '2'
+	}
+	return string(res)
 }

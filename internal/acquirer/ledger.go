@@ -5,6 +5,7 @@ import (
 
 	"countertop/internal/money"
 	"countertop/internal/txtype"
+	"countertop/iso8583"
 )
 
 // Entry is one approved transaction in the acquirer's ledger, as tests inspect it.
@@ -26,8 +27,9 @@ type Entry struct {
 
 type record struct {
 	Entry
-	pan  string  // clear, for balances; never leaves the package
-	orig *record // a void's original
+	pan     string  // clear, for balances; never leaves the package
+	orig    *record // a void's original
+	foreign bool    // not a CUP card: settled in the foreign card group
 }
 
 type ledgerKey struct {
@@ -119,4 +121,34 @@ func (l *ledger) snapshot() []Entry {
 		out[i] = r.Entry
 	}
 	return out
+}
+
+// totals are the batch totals of terminal tid as the host counts them for
+// settlement: debits are the standing (neither reversed nor voided) sales and
+// pre-auth completions, credits the standing refunds; voids and pre-auths are not
+// counted. CUP cards are domestic, the others foreign.
+func (l *ledger) totals(tid string, batch txtype.Batch) iso8583.Totals {
+	var t iso8583.Totals
+	for _, r := range l.recs {
+		if r.TerminalID != tid || r.Batch != batch || r.Reversed || r.Voided {
+			continue
+		}
+		debit := r.Type == txtype.Sale || r.Type == txtype.PreAuthCompletion
+		credit := r.Type == txtype.Refund
+		switch {
+		case debit && !r.foreign:
+			t.DebitAmount += r.Amount.Minor
+			t.DebitCount++
+		case credit && !r.foreign:
+			t.CreditAmount += r.Amount.Minor
+			t.CreditCount++
+		case debit:
+			t.ForeignDebitAmount += r.Amount.Minor
+			t.ForeignDebitCount++
+		case credit:
+			t.ForeignCreditAmount += r.Amount.Minor
+			t.ForeignCreditCount++
+		}
+	}
+	return t
 }
