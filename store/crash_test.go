@@ -223,7 +223,7 @@ func (m *crashModel) read(lines []string) {
 			m.useSTAN(txtype.STAN(stan))
 		case len(f) == 2 && f[0] == "stan":
 			m.useSTAN(txtype.STAN(num(1)))
-		case len(f) == 2:
+		case len(f) == 2 && (f[0] == "ack" || f[0] == "ackrev" || f[0] == "revdone"):
 			m.acked[num(1)] = f[0]
 			m.acks++
 		}

@@ -88,6 +88,9 @@ func (db *DB) begin(tx *bolt.Tx, rec *Record) error {
 // reason (and is recorded again for a financial type whose reversal was cleared by an
 // earlier Finish; ErrReversalPending if another transaction's is pending).
 //
+// A reversed record stays reversed: a Finish that changes its state fails with
+// ErrInvalid.
+//
 // An approved void with no reversal reason marks its original (Original.ID) Voided in
 // the same commit; a void that is later reversed gives the original back Approved.
 func (db *DB) Finish(r *Record) error {
@@ -119,6 +122,9 @@ func (db *DB) finish(tx *bolt.Tx, rec *Record) error {
 			old.Batch, old.STAN, rec.Batch, rec.STAN, ErrInvalid)
 	case !rec.CreatedAt.IsZero() && !old.CreatedAt.Equal(rec.CreatedAt):
 		return fmt.Errorf("creation time changed: %w", ErrInvalid)
+	case old.State == Reversed && rec.State != Reversed:
+		// A late result must not undo a reversal the host has already answered.
+		return fmt.Errorf("already reversed, cannot become %v: %w", rec.State, ErrInvalid)
 	}
 	rec.CreatedAt = old.CreatedAt // keep the indexed value bit for bit
 	rec.UpdatedAt = db.clock()

@@ -244,6 +244,11 @@ func TestReversalLifecycle(t *testing.T) {
 	if err := db.ReversalDone(r.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("second ReversalDone: %v, want ErrNotFound", err)
 	}
+	late := get(t, db, r.ID)
+	late.State, late.ReversalReason = store.Approved, ""
+	if err := db.Finish(&late); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("late Finish of a reversed record: %v, want ErrInvalid", err)
+	}
 
 	// A reversal that never gets through is dropped with an audit entry.
 	r2 := begin(t, db, storetest.Sale(600))
