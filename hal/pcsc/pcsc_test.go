@@ -4,6 +4,7 @@ package pcsc_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,7 +16,7 @@ import (
 	"time"
 
 	"github.com/ebfe/scard"
-	"github.com/google/go-cmp/cmp"
+	gocmp "github.com/google/go-cmp/cmp"
 
 	"countertop/hal"
 	"countertop/hal/pcsc"
@@ -27,16 +28,19 @@ const aptPackages = "pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools pkgconf gc
 
 const readerName = "Virtual PCD 00 00"
 
+// vpcdAddr is where scripts/pcscd/start.sh makes vpcd listen for slot 0.
+var vpcdAddr = "127.0.0.1:" + cmp.Or(os.Getenv("COUNTERTOP_VPCD_PORT"), "31963")
+
 var (
 	setupErr error  // why the PC/SC stack is unusable
 	scripts  string // scripts/pcscd
+	started  bool   // TestMain started pcscd (and may stop and restart it)
 )
 
 // TestMain checks the installation and starts pcscd when none runs, stopping it at the
 // end (scripts/pcscd/start.sh and stop.sh).
 func TestMain(m *testing.M) {
 	scripts, _ = filepath.Abs(filepath.Join("..", "..", "scripts", "pcscd"))
-	started := false
 	setupErr = installed()
 	if setupErr == nil && !pcscdRunning() {
 		out, err := exec.Command(filepath.Join(scripts, "start.sh")).CombinedOutput()
@@ -113,7 +117,7 @@ func (selectCard) Transmit(apdu []byte) []byte {
 func insert(t testing.TB, card vpcd.Card) (remove func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- vpcd.Serve(ctx, vpcd.DefaultAddr, card) }()
+	go func() { done <- vpcd.Serve(ctx, vpcdAddr, card) }()
 	removed := false
 	remove = func() {
 		if removed {
@@ -174,7 +178,7 @@ func TestInsertTransmitRemove(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Transmit SELECT: %v", err)
 	}
-	if diff := cmp.Diff(fci, resp); diff != "" {
+	if diff := gocmp.Diff(fci, resp); diff != "" {
 		t.Errorf("SELECT response (-want +got):\n%s", diff)
 	}
 	remove()
@@ -234,6 +238,53 @@ func TestOpenUnknownReader(t *testing.T) {
 	if !errors.Is(err, hal.ErrDeviceGone) {
 		t.Errorf("Open = %v, want ErrDeviceGone", err)
 	}
+}
+
+func script(t testing.TB, name string) {
+	t.Helper()
+	if out, err := exec.Command(filepath.Join(scripts, name)).CombinedOutput(); err != nil {
+		t.Fatalf("scripts/pcscd/%s: %v\n%s", name, err, out)
+	}
+}
+
+// TestPCSCDGone stops pcscd under an open reader: waits and exchanges fail with
+// ErrDeviceGone, and a reader opened after the restart works again.
+func TestPCSCDGone(t *testing.T) {
+	needPCSC(t)
+	if !started {
+		t.Skip("pcscd was not started by this test binary; not stopping someone else's")
+	}
+	r := open(t)
+	insert(t, selectCard{})
+	waitKind(t, r, hal.CardInserted)
+	script(t, "stop.sh")
+	restarted := false
+	t.Cleanup(func() {
+		if !restarted {
+			script(t, "start.sh")
+		}
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if _, err := r.Transmit(ctx, selectPSE); !errors.Is(err, hal.ErrDeviceGone) {
+		t.Errorf("Transmit after pcscd stopped = %v, want ErrDeviceGone", err)
+	}
+	// pcscd may report the card removed as it shuts its readers down; then the reader
+	// is gone.
+	ev, err := r.WaitCard(ctx)
+	if err == nil && ev.Kind == hal.CardRemoved {
+		ev, err = r.WaitCard(ctx)
+	}
+	if !errors.Is(err, hal.ErrDeviceGone) {
+		t.Errorf("WaitCard after pcscd stopped = %v, %v; want ErrDeviceGone", ev.Kind, err)
+	}
+	if _, err := pcsc.Open(ctx, "Virtual PCD"); !errors.Is(err, hal.ErrDeviceGone) {
+		t.Errorf("Open without pcscd = %v, want ErrDeviceGone", err)
+	}
+	script(t, "start.sh")
+	restarted = true
+	r2 := open(t)
+	waitKind(t, r2, hal.CardInserted) // vpcd.Serve dialled again by itself
 }
 
 // BenchmarkTransmit compares one SELECT through pcscd and vpcd with a direct call.

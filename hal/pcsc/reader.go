@@ -104,12 +104,25 @@ func (r *Reader) Close() error {
 	}
 	r.closed = true
 	r.disconnect()
-	err := r.cardCtx.Release()
+	err := release(r.cardCtx)
 	r.mu.Unlock()
 	r.waitCtx.Cancel() // a WaitCard in progress sees closed and returns
 	r.waitMu.Lock()
 	defer r.waitMu.Unlock()
-	return errors.Join(err, r.waitCtx.Release())
+	return errors.Join(err, release(r.waitCtx))
+}
+
+// release releases a PC/SC context; one that died with pcscd is not an error.
+func release(c *scard.Context) error {
+	err := c.Release()
+	if errors.Is(err, scard.ErrNoService) || errors.Is(err, scard.ErrServiceStopped) ||
+		errors.Is(err, scard.ErrInvalidHandle) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("release pc/sc context: %w", err)
+	}
+	return nil
 }
 
 func (r *Reader) isClosed() bool {

@@ -31,8 +31,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// DefaultAddr is where pcscd's vpcd waits for the card of slot 0 (Debian's
-// /etc/reader.conf.d/vpcd: CHANNELID 0x8C7B).
+// DefaultAddr is where pcscd's vpcd waits for the card of slot 0 with Debian's
+// /etc/reader.conf.d/vpcd (CHANNELID 0x8C7B). That port lies inside Linux's ephemeral
+// range (32768–60999), where any outgoing connection may hold it and keep vpcd from
+// listening; scripts/pcscd/start.sh therefore configures 31963 for tests.
 const DefaultAddr = "127.0.0.1:35963"
 
 // Control codes vpcd sends as 1-byte messages.
@@ -73,6 +75,12 @@ func Serve(ctx context.Context, addr string, card Card) error {
 	pause := 20 * time.Millisecond
 	for {
 		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err == nil && conn.LocalAddr().String() == conn.RemoteAddr().String() {
+			// TCP self-connect: with nobody listening on a port of the ephemeral range
+			// the kernel can pick that same port as our source. Let go of it for vpcd.
+			conn.Close()
+			err = errors.New("connected to itself")
+		}
 		if err == nil {
 			pause = 20 * time.Millisecond
 			err = serveConn(ctx, conn.(*net.TCPConn), card)
