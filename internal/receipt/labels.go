@@ -17,6 +17,7 @@ var (
 	lblIssuer       = label{"发卡行", "ISSUER"}
 	lblAcquirer     = label{"收单行", "ACQ"}
 	lblCardOrg      = label{"外卡组织", "CARD ORG"}
+	lblCardOrgCUP   = label{"卡组织", "CARD ORG"}
 	lblCardNo       = label{"卡号", "CARD NO"}
 	lblExpiry       = label{"卡有效期", "EXP. DATE"}
 	lblTxnType      = label{"交易类型", "TXN. TYPE"}

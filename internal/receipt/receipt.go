@@ -150,7 +150,13 @@ func Build(s Slip, c Copy, l Layout) hal.Document {
 	b.field(lblOperator, s.Operator)
 	b.field(lblIssuer, BankName(s.Issuer, en))
 	b.field(lblAcquirer, BankName(s.Merchant.Acquirer, en))
-	if org := strings.ToUpper(s.CardOrg); org != "" && org != "CUP" {
+	// The card organisation is printed on every slip: 卡组织 for UnionPay cards,
+	// 外卡组织 (as NL prints it) for foreign ones.
+	switch org := strings.ToUpper(s.CardOrg); org {
+	case "":
+	case "CUP":
+		b.field(lblCardOrgCUP, org)
+	default:
 		b.field(lblCardOrg, org)
 	}
 
