@@ -187,6 +187,9 @@ func TestRequestMAC(t *testing.T) {
 			if rep.RespCode != "A0" {
 				t.Errorf("response %q, want A0", rep.RespCode)
 			}
+			if pr := f.ProcessingRequirement(); pr != acquirer.ReSignIn {
+				t.Errorf("processing requirement %d, want %d (sign in again)", pr, acquirer.ReSignIn)
+			}
 		})
 	}
 	if n := len(s.Ledger()); n != 0 {

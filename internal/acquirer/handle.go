@@ -77,7 +77,7 @@ func (s *Server) answer(f frame.Frame, log *slog.Logger) (outgoing, error) {
 			return frame.Frame{}, fmt.Errorf("pack reply: %w", err)
 		}
 		rf := frame.Frame{TPDU: f.TPDU, Header: f.Header, Body: body}
-		return rf.SwapTPDU().WithProcessingRequirement(0), nil
+		return rf.SwapTPDU().WithProcessingRequirement(processingRequirement(reply.RespCode)), nil
 	}
 	if out.reply, err = build(msg); err != nil {
 		return outgoing{}, err
@@ -396,4 +396,15 @@ func settleResult(host iso8583.Totals, term *iso8583.Totals) string {
 		res[1] = '2'
 	}
 	return string(res)
+}
+
+// ReSignIn is the reply header's processing requirement asking the terminal to sign
+// in again [unconfirmed code, doc §4.1]; the simulator sets it on every "A0" reply.
+const ReSignIn = 3
+
+func processingRequirement(rc string) int {
+	if rc == "A0" {
+		return ReSignIn
+	}
+	return 0
 }

@@ -168,6 +168,9 @@ func TestSignInAndSale(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sale: %v", err)
 	}
+	if rep.HostRequest != 0 {
+		t.Errorf("host request %d on a normal reply", rep.HostRequest)
+	}
 	if rep.RespCode != "00" || len(rep.AuthCode) != 6 || len(rep.RRN) != 12 {
 		t.Errorf("sale reply: rc %q auth %q rrn %q; want 00 with 6-digit auth code and 12-digit RRN", rep.RespCode, rep.AuthCode, rep.RRN)
 	}
@@ -522,7 +525,7 @@ func TestHostLostKeys(t *testing.T) {
 	if !errors.Is(err, hostlink.ErrBadMAC) || hostlink.ReversalReason(err) != "A0" {
 		t.Fatalf("err = %v, want ErrBadMAC", err)
 	}
-	if rep.RespCode != "A0" {
-		t.Errorf("unverified reply code %q, want A0", rep.RespCode)
+	if rep.RespCode != "A0" || rep.HostRequest != acquirer.ReSignIn {
+		t.Errorf("unverified reply: code %q, host request %d; want A0 and %d", rep.RespCode, rep.HostRequest, acquirer.ReSignIn)
 	}
 }
