@@ -60,10 +60,14 @@ func New(width int) *Printer {
 	return &Printer{width: width, chinese: true, cur: hal.Document{Width: width}}
 }
 
-// SetState sets the printer's condition.
+// SetState sets the printer's condition. Clearing PaperOut is loading a new roll: what
+// was printed and not cut before the paper ran out is torn off and gone.
 func (p *Printer) SetState(s State) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.state.PaperOut && !s.PaperOut {
+		p.cur = hal.Document{Width: p.width}
+	}
 	p.state = s
 }
 
