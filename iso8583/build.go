@@ -166,13 +166,15 @@ func (d *Dialect) Build(req Request) (*moov.Message, error) {
 }
 
 // cardFields sets fields 2, 14, 22, 23, 26, 35, 52, 53 and 55. A reversal carries no
-// track or PIN (CUP reversals omit 26/35/36/52/53) [unconfirmed].
+// track or PIN (CUP reversals omit 26/35/36/52/53) [unconfirmed], and may carry no
+// card number either: a terminal keeps no clear PAN at rest, so a reversal sent after
+// a restart identifies the original by terminal, STAN, batch and amount only.
 func (d *Dialect) cardFields(b *builder, req Request, reversal bool) error {
 	pan := req.PAN
 	if pan.IsZero() {
 		pan = req.Track2.PAN()
 	}
-	if pan.IsZero() {
+	if pan.IsZero() && !reversal {
 		return fmt.Errorf("no card number: %w", ErrMissing)
 	}
 	code, ok := entryCodes[req.Entry]
@@ -185,7 +187,9 @@ func (d *Dialect) cardFields(b *builder, req Request, reversal bool) error {
 	} else {
 		code += "2"
 	}
-	b.set(2, pan.Reveal())
+	if !pan.IsZero() {
+		b.set(2, pan.Reveal())
+	}
 	exp := req.Expiry
 	if exp == "" && !req.Track2.IsZero() {
 		exp = req.Track2.Expiry()

@@ -553,3 +553,38 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+// After a restart the journal holds no clear PAN: the reversal must still go out,
+// identified by terminal, STAN, batch and amount, while a sale without a card number
+// is refused.
+func TestReversalWithoutCardNumber(t *testing.T) {
+	reqs := testRequests(t)
+	rev := reqs["reversal-sale"]
+	rev.PAN, rev.ICC, rev.CardSeq = carddata.PAN{}, nil, ""
+	msg, err := CUP.Build(rev)
+	if err != nil {
+		t.Fatalf("Build(reversal without PAN): %v", err)
+	}
+	body, err := CUP.Pack(msg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := CUP.Unpack(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := back.GetString(2); f != "" {
+		t.Errorf("field 2 = %q, want absent", f)
+	}
+	if f, _ := back.GetString(39); f != "98" {
+		t.Errorf("field 39 = %q, want 98", f)
+	}
+	if f, _ := back.GetString(11); f != rev.Original.STAN.String() {
+		t.Errorf("field 11 = %q, want the original STAN %s", f, rev.Original.STAN)
+	}
+	sale := reqs["sale-swipe-pin"]
+	sale.PAN, sale.Track2 = carddata.PAN{}, carddata.Track2{}
+	if _, err := CUP.Build(sale); !errors.Is(err, ErrMissing) {
+		t.Errorf("Build(sale without PAN) error = %v, want ErrMissing", err)
+	}
+}

@@ -11,13 +11,10 @@ import (
 	"countertop/internal/txtype"
 )
 
-// hostStep injects a fault into the embedded acquirer simulator:
-// `host FAULT [TYPE]` with FAULT one of delay, drop, garble, truncate, bad-mac,
-// duplicate, stale, applying to the next request of TYPE (default sale).
+// hostStep injects a fault into the acquirer simulator: `host FAULT [TYPE [TIMES]]`
+// with FAULT one of delay, drop, garble, truncate, bad-mac, duplicate, stale, applying
+// to the next TIMES (default 1) requests of TYPE (default sale).
 func (r *runner) hostStep(st Step) error {
-	if r.term.Acquirer == nil {
-		return r.fail(st, "host faults need the embedded acquirer (host.mode = \"embedded\")")
-	}
 	kind, err := acquirer.ParseFaultKind(st.Args[0])
 	if err != nil {
 		return r.fail(st, err.Error())
@@ -28,7 +25,13 @@ func (r *runner) hostStep(st Step) error {
 			return r.fail(st, err.Error())
 		}
 	}
-	r.term.Acquirer.InjectFault(acquirer.Fault{Kind: kind, Type: ty, Delay: 2 * r.responseTimeout})
+	times := 1
+	if len(st.Args) > 2 {
+		if times, err = strconv.Atoi(st.Args[2]); err != nil || times < 1 {
+			return r.fail(st, "host FAULT [TYPE [TIMES]]: TIMES is a positive number")
+		}
+	}
+	r.acq.InjectFault(acquirer.Fault{Kind: kind, Type: ty, Times: times, Delay: 2 * r.cfg.Host.ResponseTimeout.Duration})
 	return nil
 }
 
@@ -36,10 +39,7 @@ func (r *runner) hostStep(st Step) error {
 // count (approved transactions it holds), and of its last entry: type, amount, stan,
 // reversed, reason, voided.
 func (r *runner) expectLedger(st Step, args []string) error {
-	if r.term.Acquirer == nil {
-		return r.fail(st, "the host ledger needs the embedded acquirer")
-	}
-	entries := r.term.Acquirer.Ledger()
+	entries := r.acq.Ledger()
 	got := map[string]string{"count": strconv.Itoa(len(entries))}
 	if n := len(entries); n > 0 {
 		e := entries[n-1]

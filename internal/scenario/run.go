@@ -15,6 +15,7 @@ import (
 
 	"countertop/hal"
 	"countertop/hal/sim"
+	"countertop/internal/acquirer"
 	"countertop/internal/cardprofile"
 	"countertop/internal/config"
 	"countertop/internal/keys"
@@ -60,19 +61,21 @@ func indent(s string) string {
 
 // runner holds one run's devices and terminal.
 type runner struct {
-	sc              *Scenario
-	opt             Options
-	act             *sim.Activity
-	keypad          *sim.Keypad
-	display         *sim.Display
-	reader          *sim.CardReader
-	pinpad          *sim.PINPad
-	printer         *sim.Printer
-	cards           []cardprofile.Profile
-	term            *terminal.Terminal
-	since           uint64 // Activity generation before the last input
-	responseTimeout time.Duration
-	mark            int // display transcript length at the last input
+	sc      *Scenario
+	opt     Options
+	act     *sim.Activity
+	keypad  *sim.Keypad
+	display *sim.Display
+	reader  *sim.CardReader
+	pinpad  *sim.PINPad
+	printer *sim.Printer
+	cards   []cardprofile.Profile
+	term    *terminal.Terminal
+	acq     *acquirer.Server
+	cfg     config.Config
+	stop    func() error // stops the running terminal
+	since   uint64       // Activity generation before the last input
+	mark    int          // display transcript length at the last input
 }
 
 // settleTime is how long the terminal must stay waiting, with no new wait starting,
@@ -108,36 +111,27 @@ func Run(ctx context.Context, sc *Scenario, o Options) (err error) {
 	if err != nil {
 		return fmt.Errorf("keys.tmk: %w", err)
 	}
-	r := &runner{sc: sc, opt: o, act: sim.NewActivity(), display: sim.NewDisplay(), printer: sim.NewPrinter(),
-		responseTimeout: cfg.Host.ResponseTimeout.Duration}
+	r := &runner{sc: sc, opt: o, act: sim.NewActivity(), display: sim.NewDisplay(), printer: sim.NewPrinter()}
 	r.keypad = sim.NewKeypad(r.act)
 	r.reader = sim.NewCardReader(r.act)
 	r.pinpad = sim.NewPINPad(r.act, tmk)
 	if r.cards, err = terminal.Cards(cfg); err != nil {
 		return err
 	}
-	r.term, err = terminal.Open(cfg, terminal.Devices{Reader: r.reader, PINPad: r.pinpad, Printer: r.printer,
-		Keypad: r.keypad, Display: r.display}, o.Log)
-	if err != nil {
+	// The runner owns the acquirer simulator, as a real host outlives the terminal:
+	// `restart` reopens the terminal on the same journal against the same host.
+	if r.acq, err = terminal.NewAcquirer(cfg, o.Log.With("component", "acquirer-sim")); err != nil {
 		return err
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- r.term.Run(runCtx) }()
+	defer r.acq.Close()
+	cfg.Host.Mode, cfg.Host.Addr = "tcp", r.acq.Addr()
+	r.cfg = cfg
+	if err := r.start(ctx); err != nil {
+		return err
+	}
 	defer func() {
-		stop()
-		select {
-		case rerr := <-done:
-			if rerr != nil && err == nil {
-				err = fmt.Errorf("terminal: %w", rerr)
-			}
-		case <-time.After(o.StepTimeout):
-			if err == nil {
-				err = errors.New("terminal did not stop after its context was cancelled")
-			}
-		}
-		if cerr := r.term.Close(); cerr != nil && err == nil {
-			err = cerr
+		if serr := r.stop(); serr != nil && err == nil {
+			err = serr
 		}
 	}()
 	for _, st := range sc.Steps {
@@ -151,6 +145,33 @@ func Run(ctx context.Context, sc *Scenario, o Options) (err error) {
 	if left := r.keypad.Pending() + r.reader.Pending() + r.pinpad.Pending(); left > 0 {
 		return r.fail(Step{Verb: "(end)"}, fmt.Sprintf("%d scripted inputs were never read (keypad %d, card %d, pin pad %d)",
 			left, r.keypad.Pending(), r.reader.Pending(), r.pinpad.Pending()))
+	}
+	return nil
+}
+
+// start opens the terminal on the runner's devices and runs it.
+func (r *runner) start(ctx context.Context) error {
+	t, err := terminal.Open(r.cfg, terminal.Devices{Reader: r.reader, PINPad: r.pinpad, Printer: r.printer,
+		Keypad: r.keypad, Display: r.display}, r.opt.Log)
+	if err != nil {
+		return err
+	}
+	r.term = t
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- t.Run(runCtx) }()
+	r.stop = func() error {
+		cancel()
+		var err error
+		select {
+		case err = <-done:
+			if err != nil {
+				err = fmt.Errorf("terminal: %w", err)
+			}
+		case <-time.After(r.opt.StepTimeout):
+			err = errors.New("terminal did not stop after its context was cancelled")
+		}
+		return errors.Join(err, t.Close())
 	}
 	return nil
 }
@@ -266,6 +287,18 @@ func (r *runner) step(ctx context.Context, st Step) error {
 		return r.printerStep(st)
 	case "host":
 		return r.hostStep(st)
+	case "restart":
+		// A power cut between transactions: the terminal stops, the journal closes,
+		// and a new terminal starts on the same file (the PIN pad keeps no key).
+		if err := r.stop(); err != nil {
+			return r.fail(st, err.Error())
+		}
+		tmk, _ := keys.ParseHexKey(r.cfg.Keys.TMK)
+		r.pinpad = sim.NewPINPad(r.act, tmk)
+		r.mark = r.display.Len()
+		if err := r.start(ctx); err != nil {
+			return r.fail(st, err.Error())
+		}
 	case "expect":
 		if err := r.settle(ctx, st, nil); err != nil {
 			return err

@@ -47,7 +47,7 @@ type Scenario struct {
 var verbs = map[string][2]int{
 	"press": {1, -1}, "type": {1, 1}, "swipe": {1, 1}, "swipe-bad": {0, 0},
 	"pin": {1, 1}, "pin-cancel": {0, 0}, "pin-bypass": {0, 0}, "pinpad": {1, 1},
-	"printer": {1, 2}, "host": {1, 2}, "restart": {0, 0}, "expect": {1, -1},
+	"printer": {1, 2}, "host": {1, 3}, "restart": {0, 0}, "expect": {1, -1},
 }
 
 // expectations and their argument counts, not counting the word itself.

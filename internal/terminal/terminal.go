@@ -79,16 +79,10 @@ func Open(cfg config.Config, dev Devices, log *slog.Logger) (*Terminal, error) {
 	t := &Terminal{Journal: db, log: log}
 	addr := cfg.Host.Addr
 	if cfg.Host.Mode == "embedded" {
-		cards, err := Cards(cfg)
+		srv, err := NewAcquirer(cfg, log.With("component", "acquirer-sim"))
 		if err != nil {
 			t.Close()
 			return nil, err
-		}
-		srv, err := acquirer.NewServer(acquirer.Config{Dialect: iso8583.CUP, TMK: tmk, KeyLayout: cfg.Host.KeyLayout,
-			MACAlgorithm: keys.MACAlgorithm(cfg.Host.MAC), Cards: cards, Log: log.With("component", "acquirer-sim")})
-		if err != nil {
-			t.Close()
-			return nil, fmt.Errorf("start embedded acquirer: %w", err)
 		}
 		t.Acquirer = srv
 		addr = srv.Addr()
@@ -111,6 +105,25 @@ func Open(cfg config.Config, dev Devices, log *slog.Logger) (*Terminal, error) {
 		MaxAmount: cfg.Terminal.MaxAmount, InputTimeout: cfg.Terminal.InputTimeout.Duration,
 		ResultTimeout: cfg.Terminal.ResultTimeout.Duration}, screens, dev.Reader, t.Engine, log.With("component", "app"))
 	return t, nil
+}
+
+// NewAcquirer starts the acquirer simulator on loopback with the keys, MAC algorithm
+// and test cards of cfg, as embedded mode does.
+func NewAcquirer(cfg config.Config, log *slog.Logger) (*acquirer.Server, error) {
+	tmk, err := keys.ParseHexKey(cfg.Keys.TMK)
+	if err != nil {
+		return nil, fmt.Errorf("keys.tmk: %w", err)
+	}
+	cards, err := Cards(cfg)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := acquirer.NewServer(acquirer.Config{Dialect: iso8583.CUP, TMK: tmk, KeyLayout: cfg.Host.KeyLayout,
+		MACAlgorithm: keys.MACAlgorithm(cfg.Host.MAC), Cards: cards, Log: log})
+	if err != nil {
+		return nil, fmt.Errorf("start acquirer simulator: %w", err)
+	}
+	return srv, nil
 }
 
 // Run signs in (a failure is shown on the idle screen, not fatal), sends a reversal
