@@ -52,7 +52,7 @@ func (s *Server) answer(f frame.Frame, log *slog.Logger) (outgoing, error) {
 		log.Warn("acquirer cannot take the request", "mti", mti, "err", err, "rc", reply.RespCode)
 	} else {
 		log = log.With("tid", req.Terminal.TerminalID, "stan", req.STAN.String(), "type", req.Type.String())
-		log.Debug("acquirer request", "msg", d.Describe(msg))
+		log.Debug("acquirer request", "msg", described{d, msg})
 		reply, mak = s.process(req, f.Body, log)
 		log.Info("acquirer reply", "rc", reply.RespCode, "rrn", reply.RRN)
 	}
@@ -408,3 +408,12 @@ func processingRequirement(rc string) int {
 	}
 	return 0
 }
+
+// described logs a message through the dialect's masked Describe, computed only
+// when the record is actually written (debug level).
+type described struct {
+	d   *iso8583.Dialect
+	msg *moov.Message
+}
+
+func (v described) LogValue() slog.Value { return slog.StringValue(v.d.Describe(v.msg)) }

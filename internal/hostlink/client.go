@@ -171,7 +171,7 @@ func (c *Client) do(ctx context.Context, req iso8583.Request, onStage func(Stage
 	if err != nil {
 		return iso8583.Reply{}, fail(Sending, ErrNotSent, err)
 	}
-	log.Debug("hostlink request", "msg", d.Describe(msg))
+	log.Debug("hostlink request", "msg", described{d, msg})
 
 	onStage(Connecting)
 	conn, err := c.dial(ctx)
@@ -216,7 +216,7 @@ func (c *Client) do(ctx context.Context, req iso8583.Request, onStage func(Stage
 			log.Warn("hostlink skipping unmatched reply", "got", got.String(), "want", want.reply().String())
 			continue
 		}
-		log.Debug("hostlink reply", "msg", d.Describe(rmsg))
+		log.Debug("hostlink reply", "msg", described{d, rmsg})
 		reply, err := d.ParseReply(rmsg)
 		if err != nil {
 			return iso8583.Reply{}, fail(Receiving, ErrBadReply, err)
@@ -331,3 +331,12 @@ func matchKey(m *moov.Message, financial bool) (key, error) {
 	}
 	return k, nil
 }
+
+// described logs a message through the dialect's masked Describe, computed only
+// when the record is actually written (debug level).
+type described struct {
+	d   *iso8583.Dialect
+	msg *moov.Message
+}
+
+func (v described) LogValue() slog.Value { return slog.StringValue(v.d.Describe(v.msg)) }

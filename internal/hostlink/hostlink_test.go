@@ -47,9 +47,11 @@ func tmk(t testing.TB) keys.Key {
 	return k
 }
 
+var loadCards = sync.OnceValues(func() ([]cardprofile.Profile, error) { return cardprofile.Load(testdata.FS, "cards") })
+
 func cards(t testing.TB) []cardprofile.Profile {
 	t.Helper()
-	cs, err := cardprofile.Load(testdata.FS, "cards")
+	cs, err := loadCards()
 	if err != nil {
 		t.Fatal(err)
 	}
