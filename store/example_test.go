@@ -32,7 +32,7 @@ func Example() {
 
 	// ... the host answers 00 ...
 	sale.State, sale.RRN, sale.AuthCode, sale.RespCode = store.Approved, "123456789012", "A1B2C3", "00"
-	sale.ReversalReason = "" // clean reply: no reversal
+	sale.ReversalReason = ""                // clean reply: no reversal
 	if err := db.Finish(sale); err != nil { // before telling the merchant
 		log.Fatal(err)
 	}

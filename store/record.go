@@ -231,7 +231,7 @@ func decodeRecord(b []byte) (Record, error) {
 
 // validate refuses records the journal must never hold.
 func validate(r *Record) error {
-	if names(r.Type) == "" {
+	if !knownType(r.Type) {
 		return fmt.Errorf("type %v: %w", r.Type, ErrInvalid)
 	}
 	if _, err := r.State.MarshalText(); err != nil {
@@ -275,12 +275,11 @@ func validate(r *Record) error {
 	return nil
 }
 
-// names is txtype's name for t, or "" for values it does not define.
-func names(t txtype.Type) string {
-	if t <= txtype.Unknown || t > txtype.Echo {
-		return ""
-	}
-	return t.String()
+// knownType reports whether t is a transaction type txtype defines (Unknown is not:
+// its name does not parse back).
+func knownType(t txtype.Type) bool {
+	_, err := txtype.Parse(t.String())
+	return err == nil
 }
 
 // checkMasked accepts "", or digits, '*' and spaces with at least one '*' and no more
