@@ -79,20 +79,22 @@ func get(t *testing.T, db *store.DB, id uint64) store.Record {
 }
 
 func TestPackageDocAndImports(t *testing.T) {
-	pkgs, err := parser.ParseDir(token.NewFileSet(), ".", func(fi os.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go")
-	}, parser.ParseComments|parser.ImportsOnly)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc := ""
-	for _, f := range pkgs["store"].Files {
-		if f.Doc != nil {
-			doc += f.Doc.Text()
+	for dir, name := range map[string]string{".": "store", "storetest": "storetest"} {
+		pkgs, err := parser.ParseDir(token.NewFileSet(), dir, func(fi os.FileInfo) bool {
+			return !strings.HasSuffix(fi.Name(), "_test.go")
+		}, parser.ParseComments|parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if !strings.HasPrefix(doc, "Package store owns") {
-		t.Errorf("package doc = %q, want it to start with \"Package store owns\"", doc)
+		doc := ""
+		for _, f := range pkgs[name].Files {
+			if f.Doc != nil {
+				doc += f.Doc.Text()
+			}
+		}
+		if want := "Package " + name + " "; !strings.HasPrefix(doc, want) {
+			t.Errorf("package %s doc = %q, want it to start with %q", name, doc, want)
+		}
 	}
 	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
 	out, err := exec.Command(goBin, "list", "-deps", "countertop/store", "countertop/store/storetest").Output()
