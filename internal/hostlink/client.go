@@ -179,12 +179,21 @@ func (c *Client) do(ctx context.Context, req iso8583.Request, onStage func(Stage
 		return iso8583.Reply{}, fail(Connecting, ErrNotSent, ctxCause(ctx, err))
 	}
 	defer conn.Close()
-	// ctx ending interrupts whatever I/O is under way.
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	// ctx ending interrupts whatever I/O is under way. Each phase sets its own
+	// deadline and then re-checks ctx, so a cancellation that raced with setting
+	// the deadline is not overwritten.
+	interrupt := func() { conn.SetDeadline(time.Unix(1, 0)) }
+	stop := context.AfterFunc(ctx, interrupt)
 	defer stop()
+	deadline := func(set func(time.Time) error) {
+		set(time.Now().Add(c.cfg.ResponseTimeout))
+		if ctx.Err() != nil {
+			interrupt()
+		}
+	}
 
 	onStage(Sending)
-	conn.SetWriteDeadline(time.Now().Add(c.cfg.ResponseTimeout))
+	deadline(conn.SetWriteDeadline)
 	n, err := conn.Write(wire)
 	if err != nil || n < len(wire) {
 		// Only n bytes reached the kernel: the host has at most a partial frame,
@@ -196,7 +205,7 @@ func (c *Client) do(ctx context.Context, req iso8583.Request, onStage func(Stage
 	}
 
 	onStage(Receiving)
-	conn.SetReadDeadline(time.Now().Add(c.cfg.ResponseTimeout))
+	deadline(conn.SetReadDeadline)
 	for {
 		f, err := frame.Read(conn, c.cfg.MaxFrame)
 		if err != nil {

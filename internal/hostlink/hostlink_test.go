@@ -531,3 +531,52 @@ func TestHostLostKeys(t *testing.T) {
 		t.Errorf("unverified reply: code %q, host request %d; want A0 and %d", rep.RespCode, rep.HostRequest, acquirer.ReSignIn)
 	}
 }
+
+// TestCancelAtStage cancels ctx from the stage callback, just before the write or
+// just before the wait: before the write nothing is sent; after it the outcome is
+// unknown. Either way Do returns at once (the response timeout is a minute).
+func TestCancelAtStage(t *testing.T) {
+	for _, tc := range []struct {
+		stage   hostlink.Stage
+		outcome error
+		code    msgs.Code
+	}{
+		{hostlink.Connecting, hostlink.ErrNotSent, msgs.Cancelled},
+		{hostlink.Sending, hostlink.ErrNotSent, msgs.Cancelled},
+		{hostlink.Receiving, hostlink.ErrNoAnswer, msgs.ReceiveFailed},
+	} {
+		t.Run(tc.stage.String(), func(t *testing.T) {
+			host := newHost(t)
+			c := newClientTimeout(t, host.Addr(), nil, time.Minute)
+			wk := signIn(t, c)
+			host.InjectFault(acquirer.Fault{Kind: acquirer.FaultDelay, Type: txtype.Sale, Delay: time.Minute})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			start := time.Now()
+			_, err := c.Do(ctx, sale(t, "cup-debit", 100, 2, wk.PIK), func(s hostlink.Stage) {
+				if s == tc.stage {
+					cancel()
+				}
+			})
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("Do returned after %v", d)
+			}
+			if !errors.Is(err, tc.outcome) || !errors.Is(err, context.Canceled) {
+				t.Fatalf("err = %v, want %v and context.Canceled", err, tc.outcome)
+			}
+			if got := hostlink.MessageCode(err); got != tc.code {
+				t.Errorf("MessageCode = %q, want %q", got, tc.code)
+			}
+			// Whether the host got the sale: it used up the fault.
+			if tc.outcome == hostlink.ErrNoAnswer {
+				for deadline := time.Now().Add(2 * time.Second); len(host.PendingFaults()) != 0; time.Sleep(time.Millisecond) {
+					if time.Now().After(deadline) {
+						t.Fatal("outcome unknown, but the host never received the request")
+					}
+				}
+			} else if len(host.PendingFaults()) == 0 {
+				t.Error("not sent, but the host received the request")
+			}
+		})
+	}
+}
