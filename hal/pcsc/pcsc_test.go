@@ -24,7 +24,7 @@ import (
 )
 
 // Packages the integration tests need; make test installs them.
-const aptPackages = "pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools pkgconf gcc"
+const aptPackages = "pcscd libpcsclite-dev pkg-config vsmartcard-vpcd pcsc-tools gcc"
 
 const readerName = "Virtual PCD 00 00"
 

@@ -16,7 +16,7 @@
 # already running with vpcd on <port> is reused and left alone (no pid file is written, so
 # stop.sh does not stop it). Exits non-zero with the reason when pcscd cannot be started.
 #
-# Packages: apt-get install -y pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools pkgconf gcc
+# Packages: apt-get install -y pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools pkg-config gcc
 set -eu
 
 dir=${COUNTERTOP_PCSCD_DIR:-/tmp/countertop-pcscd}
@@ -32,7 +32,7 @@ vpcd_listening() {
 	grep -qi ":$port_hex 00000000:0000 0A" /proc/net/tcp 2>/dev/null
 }
 
-command -v pcscd >/dev/null 2>&1 || die "pcscd is not installed: run 'make test' (or apt-get install -y pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools pkgconf gcc)"
+command -v pcscd >/dev/null 2>&1 || die "pcscd is not installed: run 'make test' (or apt-get install -y pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools pkg-config gcc)"
 [ -e "$driver" ] || die "vsmartcard-vpcd is not installed ($driver missing): run 'make test' (or apt-get install -y vsmartcard-vpcd)"
 
 mkdir -p "$dir/reader.conf.d"
