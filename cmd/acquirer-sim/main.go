@@ -4,7 +4,7 @@
 // declines by the test-card profiles and an optional rules file, and logs (slog text,
 // stderr) every exchange with card data masked.
 //
-//	acquirer-sim [-listen 127.0.0.1:5800] [-tmk HEX] [-cards DIR] [-rules FILE] [-v]
+//	acquirer-sim [-listen 127.0.0.1:5800] [-tmk HEX] [-cards DIR] [-rules FILE] [-layout 40|60] [-v]
 //
 // It stops cleanly on SIGINT or SIGTERM. It imports internal/acquirer and what that
 // needs; never hal, store or hostlink.
