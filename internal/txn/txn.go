@@ -362,6 +362,9 @@ func (e *Engine) online(ctx context.Context, rec *store.Record, req iso8583.Requ
 		code := hostlink.MessageCode(err)
 		rec.Message = string(code)
 		if !hostlink.OutcomeUnknown(err) {
+			if errors.Is(err, hostlink.ErrNotSignedIn) {
+				e.signedIn = false
+			}
 			rec.State, rec.ReversalReason = store.Failed, ""
 			log.Warn("not sent", "err", err)
 			if ferr := e.journal.Finish(rec); ferr != nil {
@@ -371,6 +374,9 @@ func (e *Engine) online(ctx context.Context, rec *store.Record, req iso8583.Requ
 		}
 		rec.ReversalReason = hostlink.ReversalReason(err)
 		log.Warn("outcome unknown, reversing", "err", err, "reason", rec.ReversalReason)
+		if errors.Is(err, hostlink.ErrBadMAC) {
+			e.signedIn = false // a reply MAC failure means new working keys first
+		}
 		if ferr := e.journal.Finish(rec); ferr != nil {
 			return Result{}, fail(msgs.JournalFailed, ferr)
 		}
