@@ -37,6 +37,16 @@ func TestSampleRulesFile(t *testing.T) {
 	if r.AmountLimitMinor <= 0 || len(r.FenCodes) == 0 {
 		t.Errorf("sample rules did not load their values: %+v", r)
 	}
+	fromFS, err := acquirer.LoadRulesFS(os.DirFS("../../testdata/acquirer"), "rules.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(r, fromFS); diff != "" {
+		t.Errorf("LoadRulesFS differs from LoadRules (-file +fs):\n%s", diff)
+	}
+	if _, err := acquirer.LoadRules("no-such-file.json"); err == nil {
+		t.Error("LoadRules of a missing file: no error")
+	}
 }
 
 func TestParseRulesRejects(t *testing.T) {
