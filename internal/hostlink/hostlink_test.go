@@ -509,6 +509,17 @@ func TestErrorClassification(t *testing.T) {
 			t.Errorf("code %q is not in the catalogue", tc.code)
 		}
 	}
+	for s, want := range map[hostlink.Stage]msgs.Code{hostlink.Connecting: msgs.Connecting, hostlink.Sending: msgs.Sending, hostlink.Receiving: msgs.Receiving, 7: msgs.Processing} {
+		if got := s.MessageCode(); got != want {
+			t.Errorf("Stage(%d).MessageCode() = %q, want %q", int(s), got, want)
+		}
+	}
+	for ty, want := range map[txtype.Type]bool{txtype.SignIn: false, txtype.Echo: false, txtype.SignOff: false,
+		txtype.Sale: true, txtype.Reversal: true, txtype.Balance: true, txtype.Refund: true, txtype.Settlement: true} {
+		if got := hostlink.Macked(ty); got != want {
+			t.Errorf("Macked(%s) = %t, want %t", ty, got, want)
+		}
+	}
 	for s, want := range map[hostlink.Stage]string{hostlink.Connecting: "connecting", hostlink.Sending: "sending", hostlink.Receiving: "receiving", 7: "stage(7)"} {
 		if s.String() != want {
 			t.Errorf("Stage(%d).String() = %q, want %q", int(s), s.String(), want)
