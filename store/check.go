@@ -123,7 +123,8 @@ func checkIndexes(tx *bolt.Tx, full bool) error {
 	txns, vouchers, dates, rrns := tx.Bucket(bucketTxns), tx.Bucket(bucketVoucher),
 		tx.Bucket(bucketDate), tx.Bucket(bucketRRN)
 	idv := func(id uint64) []byte { return idKey(id) }
-	var records, withRRN int
+	var records, withRRN, pendingRecords int
+	pendingIdx := tx.Bucket(bucketPending)
 	maxID := uint64(0)
 	if !full {
 		records = txns.Stats().KeyN
@@ -162,6 +163,12 @@ func checkIndexes(tx *bolt.Tx, full bool) error {
 		if got := dates.Get(dateKey(r.CreatedAt, id)); !bytes.Equal(got, idv(id)) {
 			add("record %d: date index entry missing", id)
 		}
+		if r.State == Pending {
+			pendingRecords++
+			if pendingIdx.Get(k) == nil {
+				add("record %d: pending, but not in %s", id, bucketPending)
+			}
+		}
 		if r.RRN != "" {
 			withRRN++
 			if got := rrns.Get(rrnKey(r.RRN, id)); !bytes.Equal(got, idv(id)) {
@@ -188,6 +195,37 @@ func checkIndexes(tx *bolt.Tx, full bool) error {
 	// The quick check does not know how many records have an RRN, only the bound.
 	if n := rrns.Stats().KeyN; full && n != withRRN || n > records {
 		add("index %s has %d entries for %d records with an rrn", bucketRRN, n, withRRN)
+	}
+	if n := pendingIdx.Stats().KeyN; full && n != pendingRecords || n > records {
+		add("index %s has %d entries for %d pending records", bucketPending, n, pendingRecords)
+	}
+	// Pending records are few (those interrupted, or whose reversal was dropped): each
+	// entry is checked even by the quick check.
+	err = pendingIdx.ForEach(func(k, _ []byte) error {
+		r, err := loadRecord(tx, keyID(k))
+		switch {
+		case err != nil:
+			add("%s entry: %v", bucketPending, err)
+		case r.State != Pending:
+			add("%s entry for record %d in state %v", bucketPending, r.ID, r.State)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	settleSeq := tx.Bucket(bucketSettle).Sequence()
+	if k, _ := tx.Bucket(bucketSettle).Cursor().Last(); k != nil && keyID(k) > settleSeq {
+		add("settlement %d above the settlement sequence %d", keyID(k), settleSeq)
+	}
+	err = forEach(tx.Bucket(bucketSettle), func(k, v []byte) error {
+		if s, err := decodeSettlement(v); err != nil || s.Seq != keyID(k) || s.Seq == 0 {
+			add("settlement %x: bad key or entry (%v)", k, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	var pending int
 	err = tx.Bucket(bucketReversal).ForEach(func(k, v []byte) error {

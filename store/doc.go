@@ -5,6 +5,12 @@
 // one bbolt file, checks the file's integrity and schema version when it is opened, and
 // makes every state change one durable commit.
 //
+// It also keeps the journal small and safe over the years: the settlement history
+// (RecordSettlement), retention (Purge of settled batches, Compact and Swap), hot
+// backups (Backup into a directory keeping the last N, BackupTo, VerifyBackup,
+// Restore), the list of transactions a crash left unresolved (Interrupted) and the
+// merchant's export (Export, CSV or JSON, masked card numbers only).
+//
 // A Record never holds a clear PAN, track data, a PIN block or a CVV: only the masked
 // number and a keyed hash. Begin and Finish refuse a record that looks otherwise
 // (ErrSensitive).

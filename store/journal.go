@@ -351,6 +351,15 @@ func putRecord(tx *bolt.Tx, r *Record) error {
 	if err := tx.Bucket(bucketTxns).Put(idKey(r.ID), b); err != nil {
 		return fmt.Errorf("put record %d: %w", r.ID, err)
 	}
+	// The pending index follows every write of a record (Interrupted reads it).
+	if r.State == Pending {
+		err = tx.Bucket(bucketPending).Put(idKey(r.ID), pendingMark)
+	} else {
+		err = tx.Bucket(bucketPending).Delete(idKey(r.ID))
+	}
+	if err != nil {
+		return fmt.Errorf("pending index of record %d: %w", r.ID, err)
+	}
 	return nil
 }
 

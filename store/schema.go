@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -16,7 +17,36 @@ type migration struct {
 
 // migrations[i] takes a file from version i+1 to version i+2. Add a migration by
 // appending it here: the current version follows. Version 1 is the first release.
-var migrations = []migration{}
+var migrations = []migration{
+	{name: "pending index and settlement history", run: migrate1to2},
+}
+
+// migrate1to2 adds the settlement history and the index of records in state Pending
+// (filled from the records).
+func migrate1to2(tx *bolt.Tx) error {
+	if _, err := tx.CreateBucketIfNotExists(bucketSettle); err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketSettle, err)
+	}
+	pending, err := tx.CreateBucketIfNotExists(bucketPending)
+	if err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketPending, err)
+	}
+	return tx.Bucket(bucketTxns).ForEach(func(k, v []byte) error {
+		var r struct {
+			State State `json:"state"`
+		}
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("record %d: %w: %w", keyID(k), ErrCorrupt, err)
+		}
+		if r.State != Pending {
+			return nil
+		}
+		if err := pending.Put(k, pendingMark); err != nil {
+			return fmt.Errorf("put pending index: %w", err)
+		}
+		return nil
+	})
+}
 
 // schemaVersion is the version this binary writes.
 func schemaVersion() uint32 { return uint32(len(migrations)) + 1 }

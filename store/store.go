@@ -60,9 +60,13 @@ var (
 	bucketDate     = []byte("idx_date")
 	bucketReversal = []byte("reversal")
 	bucketAudit    = []byte("audit")
+	bucketPending  = []byte("idx_pending") // schema 2: id of every record in state Pending
+	bucketSettle   = []byte("settlements") // schema 2: settlement history by sequence
 
 	allBuckets = [][]byte{bucketMeta, bucketTxns, bucketVoucher, bucketRRN, bucketDate,
-		bucketReversal, bucketAudit}
+		bucketReversal, bucketAudit, bucketPending, bucketSettle}
+
+	pendingMark = []byte{1} // the value of an idx_pending entry
 
 	keySchema = []byte("schema") // uint32: schema version
 	keySTAN   = []byte("stan")   // uint32: last STAN handed out

@@ -1,0 +1,117 @@
+package store
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Export formats.
+const (
+	FormatCSV  = "csv"  // a header line, then one line per record (RFC 4180)
+	FormatJSON = "json" // an array of objects keyed by the CSV header's names
+)
+
+// ExportColumns are the columns of an export, in order: the CSV header and the JSON
+// keys.
+var ExportColumns = []string{"time", "type", "state", "amount", "currency", "masked_pan",
+	"card_org", "batch", "voucher", "rrn", "auth_code", "resp_code", "operator"}
+
+// exported is one record as the merchant's accounting gets it.
+type exported struct {
+	Time      string `json:"time"`
+	Type      string `json:"type"`
+	State     string `json:"state"`
+	Amount    string `json:"amount"`
+	Currency  string `json:"currency"`
+	MaskedPAN string `json:"masked_pan"`
+	CardOrg   string `json:"card_org"`
+	Batch     string `json:"batch"`
+	Voucher   string `json:"voucher"`
+	RRN       string `json:"rrn"`
+	AuthCode  string `json:"auth_code"`
+	RespCode  string `json:"resp_code"`
+	Operator  string `json:"operator"`
+}
+
+func (e *exported) row() []string {
+	return []string{e.Time, e.Type, e.State, e.Amount, e.Currency, e.MaskedPAN, e.CardOrg,
+		e.Batch, e.Voucher, e.RRN, e.AuthCode, e.RespCode, e.Operator}
+}
+
+// exportOf is r's export row. Time is the host's time when the host answered, else
+// the record's creation time, in RFC 3339 with the zone it was recorded in; amounts
+// are decimal ("123.45") with the ISO currency code apart.
+func exportOf(r *Record) (exported, error) {
+	// Defence in depth: records are checked when written, but an export leaves the
+	// terminal, so it is checked again.
+	if err := validate(r); err != nil {
+		return exported{}, fmt.Errorf("record %d: %w", r.ID, err)
+	}
+	t := r.HostTime
+	if t.IsZero() {
+		t = r.CreatedAt
+	}
+	return exported{Time: t.Format(time.RFC3339), Type: r.Type.String(), State: r.State.String(),
+		Amount: r.Amount.Decimal(), Currency: r.Amount.Currency.Code, MaskedPAN: r.MaskedPAN,
+		CardOrg: r.CardOrg, Batch: r.Batch.String(), Voucher: r.STAN.String(), RRN: r.RRN,
+		AuthCode: r.AuthCode, RespCode: r.RespCode, Operator: r.Operator}, nil
+}
+
+// Export writes recs for the merchant's accounting in format (FormatCSV or
+// FormatJSON; ErrInvalid otherwise) with the columns ExportColumns: masked card
+// numbers only, no hash, slip or chip data. A record that fails the journal's own
+// checks (a clear card number anywhere) stops the export with ErrSensitive before
+// anything of it is written. In CSV, a text cell that a spreadsheet would run as a
+// formula (starting with = + - @, a tab or a carriage return) is prefixed with a
+// single quote.
+func Export(w io.Writer, recs []Record, format string) error {
+	if err := export(w, recs, format); err != nil {
+		return fmt.Errorf("export %d records as %s: %w", len(recs), format, err)
+	}
+	return nil
+}
+
+func export(w io.Writer, recs []Record, format string) error {
+	rows := make([]exported, len(recs))
+	for i := range recs {
+		var err error
+		if rows[i], err = exportOf(&recs[i]); err != nil {
+			return err
+		}
+	}
+	switch format {
+	case FormatCSV:
+		cw := csv.NewWriter(w)
+		if err := cw.Write(ExportColumns); err != nil {
+			return err
+		}
+		for i := range rows {
+			row := rows[i].row()
+			for j, cell := range row {
+				row[j] = defuse(cell)
+			}
+			if err := cw.Write(row); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	case FormatJSON:
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	return fmt.Errorf("unknown format %q (csv, json): %w", format, ErrInvalid)
+}
+
+// defuse keeps a spreadsheet from reading a cell as a formula.
+func defuse(cell string) string {
+	if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+		return "'" + cell
+	}
+	return cell
+}
