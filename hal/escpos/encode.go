@@ -26,7 +26,8 @@ const cutFeed = 3
 // FS & (Chinese mode), one line per hal.Line with ESC a, ESC E and GS ! set before the
 // text (GB18030), the QR code when d.QR is set (GS ( k prints it at once, no LF),
 // then GS V 66 n. Control characters in
-// texts are replaced by spaces so that a text cannot inject commands.
+// texts are replaced by spaces so that a text cannot inject commands, and
+// private-use characters by "?".
 func Encode(d hal.Document) ([]byte, error) {
 	b := []byte{esc, '@', fs, '&'}
 	enc := simplifiedchinese.GB18030.NewEncoder()
@@ -100,8 +101,13 @@ func boolByte(v bool) byte {
 // printable replaces control characters, which a printer would read as commands.
 func printable(s string) string {
 	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7F {
+		switch {
+		case r < 0x20 || r == 0x7F:
 			return ' '
+		case r >= 0xE000 && r <= 0xF8FF, r >= 0xF0000:
+			// Private-use characters have no glyph on a printer, and GB18030
+			// versions map them differently: print '?' rather than a wrong glyph.
+			return '?'
 		}
 		return r
 	}, s)
