@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	emvcrypto "countertop/emv/crypto"
 	"countertop/internal/carddata"
 	"countertop/internal/keys"
 )
@@ -14,12 +15,20 @@ import (
 const cryptoUsage = `usage: posctl crypto mac --alg cup-ecb|x919|x99|tdes-cbc|cup-sm4 --key HEX --data HEX
        posctl crypto pinblock --format 0 --pin DIGITS --pan PAN [--key HEX]
        posctl crypto kcv --key HEX [--sm4]
+       posctl crypto icc-mk --imk HEX --pan PAN [--psn NN] --method A|B
+       posctl crypto session-key --mk HEX --r HEX
+       posctl crypto arqc --key HEX --data HEX --padding 1|2
+       posctl crypto arpc --method 1 --key HEX --arqc HEX --arc HEX
+       posctl crypto arpc --method 2 --key HEX --arqc HEX --csu HEX [--prop HEX]
 A HEX value of "-" is read from stdin (keeps a key out of the shell history and the
 process list); at most one value per command can come from stdin.`
 
-// runCrypto is `posctl crypto mac|pinblock|kcv`: the host-message cryptography of
-// internal/keys for integrators checking an acquirer's MACs, PIN blocks and keys.
-// Results are upper-case hex on stdout; a key is never printed.
+// runCrypto is `posctl crypto mac|pinblock|kcv|icc-mk|session-key|arqc|arpc`: the
+// host-message cryptography of internal/keys and the EMV cryptography of emv/crypto,
+// for integrators checking an acquirer's MACs, PIN blocks and keys and a card's or
+// an issuer's cryptograms. Results are upper-case hex on stdout. Input keys are
+// never printed; icc-mk and session-key print the test key they derive, which is
+// their purpose.
 func runCrypto(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, cryptoUsage)
@@ -32,8 +41,16 @@ func runCrypto(args []string, stdout, stderr io.Writer) int {
 		return cryptoPINBlock(args[1:], stdout, stderr)
 	case "kcv":
 		return cryptoKCV(args[1:], stdout, stderr)
+	case "icc-mk":
+		return cryptoICCMK(args[1:], stdout, stderr)
+	case "session-key":
+		return cryptoSessionKey(args[1:], stdout, stderr)
+	case "arqc":
+		return cryptoARQC(args[1:], stdout, stderr)
+	case "arpc":
+		return cryptoARPC(args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "posctl crypto: unknown subcommand %q (mac, pinblock, kcv)\n%s\n", args[0], cryptoUsage)
+	fmt.Fprintf(stderr, "posctl crypto: unknown subcommand %q (mac, pinblock, kcv, icc-mk, session-key, arqc, arpc)\n%s\n", args[0], cryptoUsage)
 	return 2
 }
 
@@ -245,4 +262,184 @@ func desKey(name, v string) (keys.Key, error) {
 		return keys.Key{}, fmt.Errorf("%s of %d bytes: a DES key is 16, 32 or 48 hex digits: %w", name, len(raw), err)
 	}
 	return k, nil
+}
+
+// emvFlags is a flag set for the EMV subcommands with the usage line.
+func emvFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("crypto "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprintln(stderr, usage); fs.PrintDefaults() }
+	return fs
+}
+
+// hexFlags decodes the named flags' hex values in order; at most one may be "-".
+func hexFlags(fs *flag.FlagSet, names ...string) ([][]byte, error) {
+	fromStdin := 0
+	out := make([][]byte, len(names))
+	for i, n := range names {
+		v := fs.Lookup(n).Value.String()
+		if v == "-" {
+			if fromStdin++; fromStdin > 1 {
+				return nil, fmt.Errorf("only one value can be read from stdin")
+			}
+		}
+		b, err := hexValue("--"+n, v)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+// emvResult prints an emv/crypto result or its error.
+func emvResult(name string, b []byte, err error, stdout, stderr io.Writer) int {
+	if err != nil {
+		fmt.Fprintf(stderr, "posctl crypto %s: %v\n", name, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%X\n", b)
+	return 0
+}
+
+func cryptoICCMK(args []string, stdout, stderr io.Writer) int {
+	const usage = "usage: posctl crypto icc-mk --imk HEX --pan PAN [--psn NN] --method A|B"
+	fs := emvFlags("icc-mk", usage, stderr)
+	fs.String("imk", "", "issuer master key (double-length 3DES) in hex, or - for stdin")
+	pan := fs.String("pan", "", "the card's PAN (tag 5A digits)")
+	psn := fs.String("psn", "", "the PAN sequence number, two digits (tag 5F34); omitted: none")
+	method := fs.String("method", "", "derivation option: A (Book 2 A1.4.1) or B (A1.4.2, PANs over 16 digits)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return 2
+	}
+	if m := need(fs, "imk", "pan", "method"); len(m) > 0 || len(pos) > 0 {
+		fmt.Fprintf(stderr, "posctl crypto icc-mk: missing %s\n%s\n", strings.Join(m, ", "), usage)
+		return 2
+	}
+	opt, err := emvcrypto.ParseOption(*method)
+	if err != nil {
+		fmt.Fprintf(stderr, "posctl crypto icc-mk: --method %q: A or B\n", *method)
+		return 2
+	}
+	v, err := hexFlags(fs, "imk")
+	if err != nil {
+		fmt.Fprintln(stderr, "posctl crypto icc-mk:", err)
+		return 1
+	}
+	defer clear(v[0])
+	mk, err := emvcrypto.DeriveICCMasterKey(v[0], strings.TrimSpace(*pan), *psn, opt)
+	return emvResult("icc-mk", mk, err, stdout, stderr)
+}
+
+func cryptoSessionKey(args []string, stdout, stderr io.Writer) int {
+	const usage = "usage: posctl crypto session-key --mk HEX --r HEX"
+	fs := emvFlags("session-key", usage, stderr)
+	fs.String("mk", "", "ICC master key (double-length 3DES) in hex, or - for stdin")
+	fs.String("r", "", "the 8-byte diversification value (ATC || 000000000000 for cryptograms)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return 2
+	}
+	if m := need(fs, "mk", "r"); len(m) > 0 || len(pos) > 0 {
+		fmt.Fprintf(stderr, "posctl crypto session-key: missing %s\n%s\n", strings.Join(m, ", "), usage)
+		return 2
+	}
+	v, err := hexFlags(fs, "mk", "r")
+	if err != nil {
+		fmt.Fprintln(stderr, "posctl crypto session-key:", err)
+		return 1
+	}
+	defer clear(v[0])
+	sk, err := emvcrypto.SessionKey(v[0], v[1])
+	return emvResult("session-key", sk, err, stdout, stderr)
+}
+
+func cryptoARQC(args []string, stdout, stderr io.Writer) int {
+	const usage = "usage: posctl crypto arqc --key HEX --data HEX --padding 1|2"
+	fs := emvFlags("arqc", usage, stderr)
+	fs.String("key", "", "the AC session key (double-length 3DES) in hex, or - for stdin")
+	fs.String("data", "", "the cryptogram input: CDOL1 data, AIP, ATC, ... as the CVN defines")
+	padding := fs.String("padding", "", "ISO/IEC 9797-1 padding method: 1 (zeros) or 2 (80 then zeros, EMV)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return 2
+	}
+	if m := need(fs, "key", "data", "padding"); len(m) > 0 || len(pos) > 0 {
+		fmt.Fprintf(stderr, "posctl crypto arqc: missing %s\n%s\n", strings.Join(m, ", "), usage)
+		return 2
+	}
+	var p emvcrypto.Padding
+	switch *padding {
+	case "1":
+		p = emvcrypto.Padding1
+	case "2":
+		p = emvcrypto.Padding2
+	default:
+		fmt.Fprintf(stderr, "posctl crypto arqc: --padding %q: 1 or 2\n", *padding)
+		return 2
+	}
+	v, err := hexFlags(fs, "key", "data")
+	if err != nil {
+		fmt.Fprintln(stderr, "posctl crypto arqc:", err)
+		return 1
+	}
+	defer clear(v[0])
+	if len(v[1]) == 0 {
+		fmt.Fprintln(stderr, "posctl crypto arqc: --data is empty")
+		return 1
+	}
+	ac, err := emvcrypto.AC(v[0], v[1], p)
+	return emvResult("arqc", ac, err, stdout, stderr)
+}
+
+func cryptoARPC(args []string, stdout, stderr io.Writer) int {
+	const usage = "usage: posctl crypto arpc --method 1 --key HEX --arqc HEX --arc HEX\n" +
+		"       posctl crypto arpc --method 2 --key HEX --arqc HEX --csu HEX [--prop HEX]"
+	fs := emvFlags("arpc", usage, stderr)
+	method := fs.String("method", "", "ARPC method: 1 (Book 2 A1.2.1) or 2 (A1.2.2)")
+	fs.String("key", "", "method 1: the key the issuer's CVN names (ICC master key or session key); method 2: the session key; or - for stdin")
+	fs.String("arqc", "", "the 8-byte ARQC")
+	fs.String("arc", "", "method 1: the 2-byte authorisation response code (3030 for \"00\")")
+	fs.String("csu", "", "method 2: the 4-byte card status update")
+	fs.String("prop", "", "method 2: proprietary authentication data, 0 to 8 bytes")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return 2
+	}
+	var required, values []string
+	switch *method {
+	case "1":
+		required, values = []string{"key", "arqc", "arc"}, []string{"key", "arqc", "arc"}
+		if m := need(fs, "csu", "prop"); len(m) < 2 {
+			fmt.Fprintln(stderr, "posctl crypto arpc: --csu and --prop are for method 2")
+			return 2
+		}
+	case "2":
+		required, values = []string{"key", "arqc", "csu"}, []string{"key", "arqc", "csu", "prop"}
+		if len(need(fs, "arc")) == 0 {
+			fmt.Fprintln(stderr, "posctl crypto arpc: --arc is for method 1")
+			return 2
+		}
+	default:
+		fmt.Fprintf(stderr, "posctl crypto arpc: --method %q: 1 or 2\n%s\n", *method, usage)
+		return 2
+	}
+	if m := need(fs, required...); len(m) > 0 || len(pos) > 0 {
+		fmt.Fprintf(stderr, "posctl crypto arpc: missing %s\n%s\n", strings.Join(m, ", "), usage)
+		return 2
+	}
+	v, err := hexFlags(fs, values...)
+	if err != nil {
+		fmt.Fprintln(stderr, "posctl crypto arpc:", err)
+		return 1
+	}
+	defer clear(v[0])
+	var arpc []byte
+	if *method == "1" {
+		arpc, err = emvcrypto.ARPC1(v[0], v[1], v[2])
+	} else {
+		arpc, err = emvcrypto.ARPC2(v[0], v[1], v[2], v[3])
+	}
+	return emvResult("arpc", arpc, err, stdout, stderr)
 }

@@ -242,10 +242,100 @@ func TestCryptoKCV(t *testing.T) {
 }
 
 func TestCryptoUsage(t *testing.T) {
-	for _, args := range [][]string{nil, {"arqc"}} {
+	for _, args := range [][]string{nil, {"frobnicate"}} {
 		code, out, errOut := call(runCrypto, args...)
 		if code != 2 || out != "" || !strings.Contains(errOut, "usage: posctl crypto mac") {
 			t.Errorf("crypto %v: exit %d, %q, %q", args, code, out, errOut)
 		}
+	}
+}
+
+// The EMV subcommands, chained as an issuer would, with emv/crypto's pyemv
+// (HSM-checked) vectors; issuer master key 0123456789ABCDEFFEDCBA9876543210.
+func TestCryptoEMVChain(t *testing.T) {
+	const imk = "0123456789ABCDEFFEDCBA9876543210"
+	run := func(args ...string) string {
+		t.Helper()
+		code, out, errOut := call(runCrypto, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		return strings.TrimSuffix(out, "\n")
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"icc-mk", "--imk", imk, "--pan", "12345678901234567", "--psn", "01", "--method", "A"}, "73AD54688CEF2934B0979857E3C719F1"},
+		{[]string{"icc-mk", "--imk", imk, "--pan", "12345678901234567", "--psn", "01", "--method", "b"}, "AD406D7F6D7570916D75E5DCAB8CF737"},
+		{[]string{"session-key", "--mk", imk, "--r", "001C000000000000"}, "E9FB384AF807B940FEDCEA613461B0C4"},
+	} {
+		if got := run(tc.args...); got != tc.want {
+			t.Errorf("%v = %s, want %s", tc.args, got, tc.want)
+		}
+	}
+	mk := run("icc-mk", "--imk", imk, "--pan", "9901234567890123", "--psn", "45", "--method", "A")
+	sk := run("session-key", "--mk", mk, "--r", "1234567890123456")
+	if got := run("kcv", "--key", sk); got[:4] != "0995" {
+		t.Errorf("session key kcv = %s, want 0995…", got)
+	}
+	const data = "0123456789ABCDEF0123456789ABCDEF"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"arqc", "--key", sk, "--data", data, "--padding", "2"}, "4B46013359B7A58B"},
+		{[]string{"arqc", "--key", sk, "--data", data, "--padding", "1"}, "922F3E83125EB46B"},
+		{[]string{"arqc", "--key", sk, "--data", data + "01", "--padding", "1"}, "2E141C6BC4A20DA8"},
+		{[]string{"arpc", "--method", "1", "--key", mk, "--arqc", "4B46013359B7A58B", "--arc", "0000"}, "F8C9CECAABD55AD1"},
+		{[]string{"arpc", "--method", "2", "--key", sk, "--arqc", "4B46013359B7A58B", "--csu", "00000000", "--prop", "1234567890ABCDEF"}, "4962B76C"},
+		{[]string{"arpc", "--method", "2", "--key", sk, "--arqc", "4B46013359B7A58B", "--csu", "00000000"}, "7DFB1188"},
+	} {
+		if got := run(tc.args...); got != tc.want {
+			t.Errorf("%v = %s, want %s", tc.args[:3], got, tc.want)
+		}
+	}
+}
+
+func TestCryptoEMVRefused(t *testing.T) {
+	const k = "0123456789ABCDEFFEDCBA9876543210"
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"icc-mk single-length imk", []string{"icc-mk", "--imk", k[:16], "--pan", "9901234567890123", "--method", "A"}, 1, "key of 8 bytes, want 16"},
+		{"icc-mk pan with a letter", []string{"icc-mk", "--imk", k, "--pan", "99012345678901AB", "--method", "A"}, 1, "pan of 16 digits"},
+		{"icc-mk method C", []string{"icc-mk", "--imk", k, "--pan", "9901234567890123", "--method", "C"}, 2, `--method "C": A or B`},
+		{"icc-mk no pan", []string{"icc-mk", "--imk", k, "--method", "A"}, 2, "missing --pan"},
+		{"session-key short r", []string{"session-key", "--mk", k, "--r", "001C"}, 1, "diversification value of 2 bytes"},
+		{"session-key odd mk", []string{"session-key", "--mk", k[:31], "--r", "001C000000000000"}, 1, "--mk: odd number"},
+		{"arqc padding 3", []string{"arqc", "--key", k, "--data", "00", "--padding", "3"}, 2, `--padding "3": 1 or 2`},
+		{"arqc 24-byte key", []string{"arqc", "--key", k + k[:16], "--data", "00", "--padding", "2"}, 1, "key of 24 bytes"},
+		{"arqc empty data", []string{"arqc", "--key", k, "--data", "", "--padding", "2"}, 1, "--data is empty"},
+		{"arpc method 1 with csu", []string{"arpc", "--method", "1", "--key", k, "--arqc", k[:16], "--arc", "3030", "--csu", "00000000"}, 2, "for method 2"},
+		{"arpc method 2 with arc", []string{"arpc", "--method", "2", "--key", k, "--arqc", k[:16], "--csu", "00000000", "--arc", "3030"}, 2, "for method 1"},
+		{"arpc method 1 short arc", []string{"arpc", "--method", "1", "--key", k, "--arqc", k[:16], "--arc", "30"}, 1, "arc 1 bytes (want 2)"},
+		{"arpc method 2 no csu", []string{"arpc", "--method", "2", "--key", k, "--arqc", k[:16]}, 2, "missing --csu"},
+		{"arpc no method", []string{"arpc", "--key", k, "--arqc", k[:16]}, 2, `--method "": 1 or 2`},
+		{"arpc two values from stdin", []string{"arpc", "--method", "1", "--key", "-", "--arqc", "-", "--arc", "3030"}, 1, "only one value can be read from stdin"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			old := stdin
+			defer func() { stdin = old }()
+			stdin = strings.NewReader(k + "\n")
+			code, out, errOut := call(runCrypto, tt.args...)
+			if code != tt.code || out != "" {
+				t.Errorf("exit %d, stdout %q; want exit %d, no output", code, out, tt.code)
+			}
+			if !strings.Contains(errOut, tt.want) || !strings.HasPrefix(errOut, "posctl crypto "+tt.args[0]+": ") {
+				t.Errorf("stderr = %q, want it to contain %q", errOut, tt.want)
+			}
+			if strings.Contains(errOut, k[:16]) {
+				t.Errorf("stderr shows the key: %q", errOut)
+			}
+		})
 	}
 }
