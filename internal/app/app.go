@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"countertop/internal/money"
 	"countertop/internal/msgs"
 	"countertop/internal/txn"
+	"countertop/internal/txtype"
 )
 
 // Settings is what the application needs from the configuration.
@@ -30,6 +32,14 @@ type Engine interface {
 	SignedIn() bool
 	SignIn(ctx context.Context) error
 	Sale(ctx context.Context, amount money.Amount, ev hal.CardEvent) (txn.Result, error)
+	Void(ctx context.Context, voucher txtype.STAN, ev hal.CardEvent) (txn.Result, error)
+	Refund(ctx context.Context, amount money.Amount, rrn, date string, ev hal.CardEvent) (txn.Result, error)
+	PreAuth(ctx context.Context, amount money.Amount, ev hal.CardEvent) (txn.Result, error)
+	PreAuthVoid(ctx context.Context, voucher txtype.STAN, ev hal.CardEvent) (txn.Result, error)
+	PreAuthCompletion(ctx context.Context, voucher txtype.STAN, amount money.Amount, ev hal.CardEvent) (txn.Result, error)
+	Balance(ctx context.Context, ev hal.CardEvent) (money.Amount, string, error)
+	Settle(ctx context.Context) (txn.Settlement, error)
+	FindVoucher(voucher txtype.STAN) (txn.Record, error)
 	Reprint(ctx context.Context) (txn.Record, error)
 }
 
@@ -87,7 +97,7 @@ func (a *App) idleScreen() hal.Screen {
 }
 
 func (a *App) menu(ctx context.Context) {
-	scr := hal.Screen{Title: a.t(msgs.MenuTitle), Lines: []string{a.t(msgs.MenuSale), a.t(msgs.MenuSignIn), a.t(msgs.MenuReprint)}}
+	scr := hal.Screen{Title: a.t(msgs.MenuTitle), Lines: []string{a.t(msgs.MenuRow1), a.t(msgs.MenuRow2), a.t(msgs.MenuRow3), a.t(msgs.MenuRow4)}}
 	for {
 		in, err := a.ui.wait(ctx, nil, scr, a.set.InputTimeout)
 		if err != nil {
@@ -96,16 +106,26 @@ func (a *App) menu(ctx context.Context) {
 		switch in.key {
 		case hal.Key1:
 			a.sale(ctx, nil)
-			return
 		case hal.Key2:
-			a.signIn(ctx)
-			return
+			a.void(ctx)
 		case hal.Key3:
+			a.refund(ctx)
+		case hal.Key4:
+			a.preAuthMenu(ctx)
+		case hal.Key5:
+			a.balance(ctx)
+		case hal.Key6:
+			a.settle(ctx)
+		case hal.Key7:
 			a.reprint(ctx)
-			return
+		case hal.Key8:
+			a.signIn(ctx)
 		case hal.KeyCancel:
 			return
+		default:
+			continue
 		}
+		return
 	}
 }
 
@@ -142,10 +162,19 @@ func (a *App) sale(ctx context.Context, card *hal.CardEvent) {
 	if !ok {
 		return
 	}
+	a.withCard(ctx, title, []string{amount.String()}, card, func(ev hal.CardEvent) (txn.Result, error) {
+		return a.eng.Sale(ctx, amount, ev)
+	})
+}
+
+// withCard asks for a card (unless one was presented already) and runs the
+// transaction with it; a bad swipe or a chip card swiped asks again, since nothing
+// was sent. info is shown above the card prompt.
+func (a *App) withCard(ctx context.Context, title string, info []string, card *hal.CardEvent, run func(hal.CardEvent) (txn.Result, error)) {
 	var notice string
 	for {
 		if card == nil {
-			lines := []string{amount.String(), a.t(msgs.PresentCard)}
+			lines := append(append([]string{}, info...), a.t(msgs.PresentCard))
 			if notice != "" {
 				lines = append([]string{notice}, lines...)
 			}
@@ -158,28 +187,188 @@ func (a *App) sale(ctx context.Context, card *hal.CardEvent) {
 			}
 			card = in.card
 		}
-		res, err := a.eng.Sale(ctx, amount, *card)
+		res, err := run(*card)
 		card = nil
 		if err != nil {
 			switch code := txn.CodeOf(err); code {
-			case msgs.BadSwipe, msgs.UseChip, msgs.ChipNotSupported:
-				// Nothing was sent: ask for the card again.
+			case msgs.BadSwipe, msgs.UseChip, msgs.ChipNotSupported, msgs.CardMismatch:
 				notice = a.t(code)
 				continue
 			}
 		}
-		a.result(ctx, title, amount, res, err)
+		a.result(ctx, title, res, err)
 		return
 	}
 }
 
-func (a *App) result(ctx context.Context, title string, amount money.Amount, res txn.Result, err error) {
+// original asks for an original voucher number and finds that transaction, which
+// must be an approved, not voided one of type want.
+func (a *App) original(ctx context.Context, title string, want txtype.Type) (txn.Record, bool) {
+	v, ok := a.ui.digits(ctx, title, a.t(msgs.EnterVoucher), 1, 6, a.set.InputTimeout)
+	if !ok {
+		return txn.Record{}, false
+	}
+	n, _ := strconv.Atoi(v)
+	rec, err := a.eng.FindVoucher(txtype.STAN(n))
+	if err == nil {
+		err = txn.Voidable(rec, want)
+	}
+	if err != nil {
+		a.ui.message(ctx, title, txn.CodeOf(err), err)
+		a.ui.pause(ctx, a.set.ResultTimeout)
+		return txn.Record{}, false
+	}
+	return rec, true
+}
+
+func (a *App) void(ctx context.Context) {
+	title := a.t(msgs.TitleVoid)
+	orig, ok := a.original(ctx, title, txtype.Sale)
+	if !ok {
+		return
+	}
+	info := []string{a.t(msgs.Original) + " " + orig.STAN.String(), orig.MaskedPAN, orig.Amount.String()}
+	a.withCard(ctx, title, info, nil, func(ev hal.CardEvent) (txn.Result, error) {
+		return a.eng.Void(ctx, orig.STAN, ev)
+	})
+}
+
+func (a *App) refund(ctx context.Context) {
+	title := a.t(msgs.TitleRefund)
+	rrn, ok := a.ui.digits(ctx, title, a.t(msgs.EnterRRN), 12, 12, a.set.InputTimeout)
+	if !ok {
+		return
+	}
+	date, ok := a.ui.digits(ctx, title, a.t(msgs.EnterDate), 4, 4, a.set.InputTimeout)
+	if !ok {
+		return
+	}
+	amount, ok := a.ui.amount(ctx, title, a.set.Currency, a.set.MaxAmount, a.set.InputTimeout)
+	if !ok {
+		return
+	}
+	a.withCard(ctx, title, []string{amount.String()}, nil, func(ev hal.CardEvent) (txn.Result, error) {
+		return a.eng.Refund(ctx, amount, rrn, date, ev)
+	})
+}
+
+func (a *App) preAuthMenu(ctx context.Context) {
+	scr := hal.Screen{Title: a.t(msgs.TitlePreAuth), Lines: []string{a.t(msgs.MenuPreAuth1), a.t(msgs.MenuPreAuth2), a.t(msgs.MenuPreAuth3)}}
+	for {
+		in, err := a.ui.wait(ctx, nil, scr, a.set.InputTimeout)
+		if err != nil {
+			return
+		}
+		switch in.key {
+		case hal.Key1:
+			title := a.t(msgs.TitlePreAuth)
+			amount, ok := a.ui.amount(ctx, title, a.set.Currency, a.set.MaxAmount, a.set.InputTimeout)
+			if ok {
+				a.withCard(ctx, title, []string{amount.String()}, nil, func(ev hal.CardEvent) (txn.Result, error) {
+					return a.eng.PreAuth(ctx, amount, ev)
+				})
+			}
+		case hal.Key2:
+			title := a.t(msgs.TitlePreAuthVoid)
+			if orig, ok := a.original(ctx, title, txtype.PreAuth); ok {
+				info := []string{a.t(msgs.Original) + " " + orig.STAN.String(), orig.MaskedPAN, orig.Amount.String()}
+				a.withCard(ctx, title, info, nil, func(ev hal.CardEvent) (txn.Result, error) {
+					return a.eng.PreAuthVoid(ctx, orig.STAN, ev)
+				})
+			}
+		case hal.Key3:
+			title := a.t(msgs.TitleCompletion)
+			orig, ok := a.original(ctx, title, txtype.PreAuth)
+			if !ok {
+				return
+			}
+			amount, ok := a.ui.amount(ctx, title, a.set.Currency, a.set.MaxAmount, a.set.InputTimeout)
+			if ok {
+				a.withCard(ctx, title, []string{amount.String()}, nil, func(ev hal.CardEvent) (txn.Result, error) {
+					return a.eng.PreAuthCompletion(ctx, orig.STAN, amount, ev)
+				})
+			}
+		case hal.KeyCancel:
+			return
+		default:
+			continue
+		}
+		return
+	}
+}
+
+// balance shows the card's available balance; it is not printed.
+func (a *App) balance(ctx context.Context) {
+	title := a.t(msgs.TitleBalance)
+	var notice string
+	for {
+		lines := []string{a.t(msgs.PresentCard)}
+		if notice != "" {
+			lines = append([]string{notice}, lines...)
+		}
+		in, err := a.ui.wait(ctx, a.reader, hal.Screen{Title: title, Lines: lines}, a.set.InputTimeout)
+		if err != nil || in.key == hal.KeyCancel {
+			return
+		}
+		if in.card == nil || in.card.Kind == hal.CardRemoved {
+			continue
+		}
+		bal, text, err := a.eng.Balance(ctx, *in.card)
+		if err != nil {
+			if code := txn.CodeOf(err); code == msgs.BadSwipe || code == msgs.UseChip || code == msgs.ChipNotSupported {
+				notice = a.t(code)
+				continue
+			}
+			a.log.Warn("balance", "err", err)
+			if text != "" {
+				a.ui.show(ctx, title, a.t(msgs.Declined), text)
+			} else {
+				a.ui.message(ctx, title, txn.CodeOf(err), err)
+			}
+		} else {
+			a.ui.show(ctx, title, a.t(msgs.BalanceIs), bal.String())
+		}
+		a.ui.pause(ctx, a.set.ResultTimeout)
+		return
+	}
+}
+
+func (a *App) settle(ctx context.Context) {
+	title := a.t(msgs.TitleSettle)
+	in, err := a.ui.wait(ctx, nil, hal.Screen{Title: title, Lines: []string{a.t(msgs.ConfirmSettle)}}, a.set.InputTimeout)
+	if err != nil || in.key != hal.KeyEnter {
+		return
+	}
+	a.ui.show(ctx, title, a.t(msgs.Processing))
+	s, err := a.eng.Settle(ctx)
+	if err != nil {
+		a.log.Warn("settlement", "err", err)
+		a.ui.message(ctx, title, txn.CodeOf(err), err)
+		a.ui.pause(ctx, a.set.ResultTimeout)
+		return
+	}
+	verdict := a.t(msgs.Balanced)
+	if !s.Balanced {
+		verdict = a.t(msgs.NotBalanced)
+	}
+	t := s.Totals
+	lines := []string{a.t(msgs.SettleDone), verdict,
+		fmt.Sprintf("%d %s", t.DebitCount+t.ForeignDebitCount, money.New(t.DebitAmount+t.ForeignDebitAmount, a.set.Currency)),
+		fmt.Sprintf("-%d %s", t.CreditCount+t.ForeignCreditCount, money.New(t.CreditAmount+t.ForeignCreditAmount, a.set.Currency))}
+	if s.PrintErr != nil {
+		lines = append(lines, a.t(printCode(s.PrintErr)))
+	}
+	a.ui.show(ctx, title, lines...)
+	a.ui.pause(ctx, a.set.ResultTimeout)
+}
+
+func (a *App) result(ctx context.Context, title string, res txn.Result, err error) {
 	switch {
 	case err != nil:
-		a.log.Warn("sale failed", "err", err)
+		a.log.Warn("transaction failed", "err", err)
 		a.ui.message(ctx, title, txn.CodeOf(err), err)
 	case res.Approved:
-		lines := []string{a.t(msgs.Approved), amount.String(), a.t(msgs.Voucher) + " " + res.Record.STAN.String()}
+		lines := []string{a.t(msgs.Approved), res.Record.Amount.String(), a.t(msgs.Voucher) + " " + res.Record.STAN.String()}
 		if res.PrintErr != nil {
 			lines = append(lines, a.t(printCode(res.PrintErr)), a.t(msgs.SlipLater))
 		}
@@ -292,6 +481,29 @@ func (s *Screens) readKey(ctx context.Context, timeout time.Duration) (hal.Key, 
 		defer cancel()
 	}
 	return s.kp.ReadKey(ctx)
+}
+
+// digits reads a number of min to max digits (voucher, reference, date): digits
+// append, CLEAR deletes, ENTER accepts once min digits are there, CANCEL gives up.
+func (s *Screens) digits(ctx context.Context, title, prompt string, min, max int, timeout time.Duration) (string, bool) {
+	var v []byte
+	for {
+		s.show(ctx, title, prompt, string(v)+"_")
+		k, err := s.readKey(ctx, timeout)
+		if err != nil {
+			return "", false
+		}
+		switch {
+		case k.IsDigit() && len(v) < max:
+			v = append(v, byte(k))
+		case k == hal.KeyClear && len(v) > 0:
+			v = v[:len(v)-1]
+		case k == hal.KeyEnter && len(v) >= min:
+			return string(v), true
+		case k == hal.KeyCancel:
+			return "", false
+		}
+	}
 }
 
 // amount reads an amount in minor units: digits append, CLEAR deletes the last digit,

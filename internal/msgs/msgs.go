@@ -115,9 +115,26 @@ const (
 	KeyCheckFailed   Code = "key-check-failed"
 	NoTransaction    Code = "no-transaction"
 	MenuTitle        Code = "menu-title"
-	MenuSale         Code = "menu-sale"
-	MenuSignIn       Code = "menu-sign-in"
-	MenuReprint      Code = "menu-reprint"
+	MenuRow1         Code = "menu-row-1"
+	MenuRow2         Code = "menu-row-2"
+	MenuRow3         Code = "menu-row-3"
+	MenuRow4         Code = "menu-row-4"
+	MenuPreAuth1     Code = "menu-preauth-1"
+	MenuPreAuth2     Code = "menu-preauth-2"
+	MenuPreAuth3     Code = "menu-preauth-3"
+	TitleVoid        Code = "title-void"
+	TitleRefund      Code = "title-refund"
+	TitlePreAuth     Code = "title-preauth"
+	TitlePreAuthVoid Code = "title-preauth-void"
+	TitleCompletion  Code = "title-completion"
+	TitleBalance     Code = "title-balance"
+	TitleSettle      Code = "title-settle"
+	EnterVoucher     Code = "enter-voucher"
+	EnterRRN         Code = "enter-rrn"
+	EnterDate        Code = "enter-date"
+	ConfirmSettle    Code = "confirm-settle"
+	BalanceIs        Code = "balance-is"
+	Original         Code = "original"
 	TitleSale        Code = "title-sale"
 	TitleSignIn      Code = "title-sign-in"
 	TitleReprint     Code = "title-reprint"
@@ -128,6 +145,15 @@ const (
 	NotSignedIn      Code = "not-signed-in"
 	PrinterOK        Code = "printer-ok"
 	SlipLater        Code = "slip-later"
+	OriginalNotFound Code = "original-not-found"
+	AlreadyVoided    Code = "already-voided"
+	NotVoidable      Code = "not-voidable"
+	NotRefundable    Code = "not-refundable"
+	RefundTooLarge   Code = "refund-too-large"
+	CardMismatch     Code = "card-mismatch"
+	Balanced         Code = "balanced"
+	NotBalanced      Code = "not-balanced"
+	SettleDone       Code = "settle-done"
 )
 
 var catalogue = map[Code]entry{
@@ -172,9 +198,26 @@ var catalogue = map[Code]entry{
 	KeyCheckFailed:   {"密钥校验错 请重新签到", "KEY CHECK FAILED, SIGN IN", Error},
 	NoTransaction:    {"无交易", "NO TRANSACTION", Warning},
 	MenuTitle:        {"主菜单", "MAIN MENU", Info},
-	MenuSale:         {"1.消费", "1.SALE", Info},
-	MenuSignIn:       {"2.签到", "2.SIGN IN", Info},
-	MenuReprint:      {"3.重打最后一笔", "3.REPRINT LAST", Info},
+	MenuRow1:         {"1.消费    2.撤销", "1.SALE    2.VOID", Info},
+	MenuRow2:         {"3.退货    4.预授权", "3.REFUND  4.PRE-AUTH", Info},
+	MenuRow3:         {"5.余额    6.结算", "5.BALANCE 6.SETTLE", Info},
+	MenuRow4:         {"7.重打印  8.签到", "7.REPRINT 8.SIGN IN", Info},
+	MenuPreAuth1:     {"1.预授权", "1.PRE-AUTH", Info},
+	MenuPreAuth2:     {"2.预授权撤销", "2.PRE-AUTH VOID", Info},
+	MenuPreAuth3:     {"3.预授权完成", "3.COMPLETION", Info},
+	TitleVoid:        {"消费撤销", "VOID", Info},
+	TitleRefund:      {"退货", "REFUND", Info},
+	TitlePreAuth:     {"预授权", "PRE-AUTH", Info},
+	TitlePreAuthVoid: {"预授权撤销", "PRE-AUTH VOID", Info},
+	TitleCompletion:  {"预授权完成", "COMPLETION", Info},
+	TitleBalance:     {"余额查询", "BALANCE", Info},
+	TitleSettle:      {"结算", "SETTLEMENT", Info},
+	EnterVoucher:     {"请输入原凭证号:", "ORIGINAL VOUCHER NO:", Info},
+	EnterRRN:         {"请输入原参考号:", "ORIGINAL REF NO:", Info},
+	EnterDate:        {"请输入原交易日期(月月日日):", "ORIGINAL DATE (MMDD):", Info},
+	ConfirmSettle:    {"是否批结算? 按[确认]键继续", "SETTLE THE BATCH? ENTER", Info},
+	BalanceIs:        {"可用余额:", "AVAILABLE BALANCE:", Info},
+	Original:         {"原交易", "ORIGINAL", Info},
 	TitleSale:        {"消费", "SALE", Info},
 	TitleSignIn:      {"签到", "SIGN IN", Info},
 	TitleReprint:     {"重打印", "REPRINT", Info},
@@ -185,4 +228,13 @@ var catalogue = map[Code]entry{
 	NotSignedIn:      {"未签到", "NOT SIGNED IN", Warning},
 	PrinterOK:        {"打印机正常", "PRINTER OK", Info},
 	SlipLater:        {"请稍后重打印", "REPRINT THE SLIP LATER", Warning},
+	OriginalNotFound: {"原交易不存在", "ORIGINAL NOT FOUND", Warning},
+	AlreadyVoided:    {"原交易已撤销", "ALREADY VOIDED", Warning},
+	NotVoidable:      {"原交易不能撤销", "CANNOT VOID THIS", Warning},
+	NotRefundable:    {"原交易不能退货", "CANNOT REFUND THIS", Warning},
+	RefundTooLarge:   {"输入金额无效 超原交易金额", "AMOUNT OVER ORIGINAL", Warning},
+	CardMismatch:     {"卡号与原交易不符", "NOT THE ORIGINAL CARD", Warning},
+	Balanced:         {"对账平", "BALANCED", Info},
+	NotBalanced:      {"对账不平", "NOT BALANCED", Warning},
+	SettleDone:       {"结算完成", "SETTLEMENT DONE", Info},
 }

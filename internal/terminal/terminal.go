@@ -99,7 +99,7 @@ func Open(cfg config.Config, dev Devices, log *slog.Logger) (*Terminal, error) {
 		Merchant: receipt.Merchant{Name: cfg.Terminal.MerchantName, ID: cfg.Terminal.MerchantID,
 			TerminalID: cfg.Terminal.TerminalID, Acquirer: cfg.Terminal.Acquirer},
 		Layout: receipt.Layout{Width: cfg.Terminal.PrintWidth, Lang: cfg.Lang(), English: cfg.Terminal.EnglishLabels},
-		Copies: cfg.Terminal.SlipCopies, TearOff: cfg.Terminal.TearOffTimeout.Duration,
+		Copies: cfg.Terminal.SlipCopies, TearOff: cfg.Terminal.TearOffTimeout.Duration, Currency: cfg.Currency(),
 	}, t.Host, db, txn.Devices{PINPad: dev.PINPad, Printer: dev.Printer}, screens, log.With("component", "txn"))
 	t.App = app.New(app.Settings{MerchantName: cfg.Terminal.MerchantName, Lang: cfg.Lang(), Currency: cfg.Currency(),
 		MaxAmount: cfg.Terminal.MaxAmount, InputTimeout: cfg.Terminal.InputTimeout.Duration,

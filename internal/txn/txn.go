@@ -38,6 +38,9 @@ type Journal interface {
 	MarkPrinted(id uint64) error
 	Get(id uint64) (store.Record, error)
 	Last() (store.Record, error)
+	ByVoucher(b txtype.Batch, s txtype.STAN) (store.Record, error)
+	ByRRN(rrn string) (store.Record, error)
+	List(f store.Filter) ([]store.Record, error)
 	Audit(kind, detail string) error
 }
 
@@ -63,6 +66,7 @@ type Settings struct {
 	Layout          receipt.Layout
 	Copies          int
 	TearOff         time.Duration
+	Currency        money.Currency
 }
 
 // Devices are the devices the engine drives itself.
@@ -361,7 +365,9 @@ func (e *Engine) online(ctx context.Context, rec *store.Record, req iso8583.Requ
 	if err != nil {
 		code := hostlink.MessageCode(err)
 		rec.Message = string(code)
-		if !hostlink.OutcomeUnknown(err) {
+		if !hostlink.OutcomeUnknown(err) || !rec.Type.Financial() {
+			// Not sent; or an advice-type request (refund) that is never reversed:
+			// the merchant sees the failure and may ask the host later.
 			if errors.Is(err, hostlink.ErrNotSignedIn) {
 				e.signedIn = false
 			}
@@ -462,6 +468,9 @@ func (e *Engine) slipOf(r store.Record, reprint bool) receipt.Slip {
 		Issuer: r.Issuer, MaskedPAN: r.MaskedPAN, Entry: r.Entry, Expiry: r.Expiry, Batch: r.Batch,
 		Voucher: r.STAN, AuthCode: r.AuthCode, RRN: r.RRN, Time: r.HostTime, Amount: r.Amount,
 		Signature: true, Reprint: reprint}
+	if o := r.Original; o != nil {
+		s.Original = &receipt.Original{Voucher: o.STAN, RRN: o.RRN, Date: o.Date}
+	}
 	if r.Chip != nil {
 		c := *r.Chip
 		s.Chip = &receipt.Chip{AID: c.AID, Label: c.Label, CryptogramType: c.CryptogramType,

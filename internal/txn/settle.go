@@ -1,0 +1,120 @@
+package txn
+
+import (
+	"context"
+	"fmt"
+
+	"countertop/hal"
+	"countertop/internal/hostlink"
+	"countertop/internal/msgs"
+	"countertop/internal/receipt"
+	"countertop/internal/txtype"
+	"countertop/iso8583"
+	"countertop/store"
+)
+
+// Settlement is the outcome of a batch settlement.
+type Settlement struct {
+	Batch    txtype.Batch // the batch that was settled
+	Totals   iso8583.Totals
+	Result   string // the host's verdict per card group, "11": both balanced
+	Balanced bool
+	Slip     hal.Document
+	PrintErr error
+}
+
+// BatchTotals adds up the current batch as settlement reports it: approved sales and
+// completions are debits, approved refunds credits, UnionPay cards domestic and the
+// others foreign; voided and reversed transactions do not count.
+func BatchTotals(recs []store.Record) iso8583.Totals {
+	var t iso8583.Totals
+	for _, r := range recs {
+		if r.State != store.Approved {
+			continue
+		}
+		debit := r.Type == txtype.Sale || r.Type == txtype.PreAuthCompletion
+		credit := r.Type == txtype.Refund
+		foreign := r.CardOrg != "" && r.CardOrg != "CUP"
+		switch {
+		case debit && !foreign:
+			t.DebitAmount += r.Amount.Minor
+			t.DebitCount++
+		case credit && !foreign:
+			t.CreditAmount += r.Amount.Minor
+			t.CreditCount++
+		case debit:
+			t.ForeignDebitAmount += r.Amount.Minor
+			t.ForeignDebitCount++
+		case credit:
+			t.ForeignCreditAmount += r.Amount.Minor
+			t.ForeignCreditCount++
+		}
+	}
+	return t
+}
+
+// Settle sends the current batch's totals to the host (after any pending reversal),
+// moves to the next batch, and prints the settlement slip. A batch the host finds
+// unbalanced is reported as such; uploading its transactions (0320) is not built yet,
+// so the merchant is told and the audit log records it.
+func (e *Engine) Settle(ctx context.Context) (Settlement, error) {
+	if err := e.ready(ctx); err != nil {
+		return Settlement{}, err
+	}
+	batch, err := e.journal.Batch()
+	if err != nil {
+		return Settlement{}, fail(msgs.JournalFailed, err)
+	}
+	recs, err := e.journal.List(store.Filter{Batch: &batch})
+	if err != nil {
+		return Settlement{}, fail(msgs.JournalFailed, err)
+	}
+	totals := BatchTotals(recs)
+	stan, err := e.journal.NextSTAN()
+	if err != nil {
+		return Settlement{}, fail(msgs.JournalFailed, err)
+	}
+	req := iso8583.Request{Type: txtype.Settlement, Terminal: e.set.Terminal, STAN: stan, Batch: batch,
+		Operator: e.set.Operator, Totals: &totals}
+	rep, err := e.host.Do(ctx, req, e.stage(ctx))
+	if err != nil {
+		return Settlement{}, fail(hostlink.MessageCode(err), fmt.Errorf("settlement: %w", err))
+	}
+	if msgs.ResponseAction(rep.RespCode) != msgs.ActApprove {
+		return Settlement{}, &Failure{Code: msgs.Declined, Err: fmt.Errorf("settlement answered %s", rep.RespCode)}
+	}
+	s := Settlement{Batch: batch, Totals: totals, Result: rep.SettleResult, Balanced: true}
+	for i := 0; i < len(rep.SettleResult); i++ {
+		if rep.SettleResult[i] != '1' {
+			s.Balanced = false
+		}
+	}
+	if err := e.journal.SetBatch(batch + 1); err != nil {
+		return Settlement{}, fail(msgs.JournalFailed, err)
+	}
+	e.audit("settlement", fmt.Sprintf("batch %s result %q debit %d/%d credit %d/%d", batch, rep.SettleResult,
+		totals.DebitCount+totals.ForeignDebitCount, totals.DebitAmount+totals.ForeignDebitAmount,
+		totals.CreditCount+totals.ForeignCreditCount, totals.CreditAmount+totals.ForeignCreditAmount))
+	if !s.Balanced {
+		e.log.Warn("settlement not balanced; batch upload is not built", "batch", batch.String(), "result", rep.SettleResult)
+	}
+	group := func(i int, dc int, da int64, cc int, ca int64) receipt.GroupTotals {
+		g := receipt.GroupTotals{DebitCount: dc, DebitAmount: da, CreditCount: cc, CreditAmount: ca}
+		if i < len(rep.SettleResult) {
+			g.Result = rep.SettleResult[i]
+		}
+		return g
+	}
+	when := rep.HostTime
+	if when.IsZero() {
+		when = e.now()
+	}
+	s.Slip = receipt.BuildSettlement(receipt.Settlement{Merchant: e.set.Merchant, Operator: e.set.Operator,
+		Batch: batch, Time: when, Currency: e.set.Currency,
+		Domestic: group(0, totals.DebitCount, totals.DebitAmount, totals.CreditCount, totals.CreditAmount),
+		Foreign:  group(1, totals.ForeignDebitCount, totals.ForeignDebitAmount, totals.ForeignCreditCount, totals.ForeignCreditAmount),
+	}, e.set.Layout)
+	e.ui.Progress(ctx, msgs.Printing)
+	s.PrintErr = e.dev.Printer.Print(ctx, s.Slip)
+	return s, nil
+}
