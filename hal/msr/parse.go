@@ -161,13 +161,14 @@ func splitTracks(b []byte) ([]track, error) {
 		switch {
 		case string(data) == "E":
 			t.unread = true
-		case len(data) > maxData[num]:
-			return nil, fmt.Errorf("track %d: %d characters: %w", num, len(data), ErrLength)
 		default:
 			for k, c := range data {
 				if !inSet(num, c) {
 					return nil, fmt.Errorf("track %d position %d: %w", num, k+1, ErrCharset)
 				}
+			}
+			if len(data) > maxData[num] {
+				return nil, fmt.Errorf("track %d: %d characters: %w", num, len(data), ErrLength)
 			}
 			t.data = string(data)
 		}

@@ -9,7 +9,8 @@ import (
 )
 
 // badKey stands in for a key press the layout cannot turn into track text, or for
-// events the kernel dropped; the parser rejects it, so the swipe reads as bad.
+// events the kernel dropped; the parser rejects it (ErrCharset), so the swipe reads
+// as bad.
 const badKey = 0x1A
 
 // OpenWedge opens a keyboard-wedge stripe reader on its input event device
