@@ -313,3 +313,37 @@ func TestKeyFileNeverPrints(t *testing.T) {
 }
 
 func fmtV(v any) string { return fmt.Sprintf("%v %+v %#v", v, v, v) }
+
+// The integrator's flow: a KEK file, a TMK combined from ceremony components,
+// saved under the KEK and loaded back, checked by its check value.
+func ExampleSaveKeyFile() {
+	dir, err := os.MkdirTemp("", "keys")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	kek, err := NewKEKFile(filepath.Join(dir, "kek.json"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	tmk, _ := ParseHexKey("0123456789ABCDEF FEDCBA9876543210")
+	path := filepath.Join(dir, "keys.json")
+	if err := SaveKeyFile(path, kek, KeyFile{TMK: tmk}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	kek, err = LoadKEK(filepath.Join(dir, "kek.json"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	f, err := LoadKeyFile(path, kek)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(f.TMK) // a Key prints its check value, never its bytes
+	// Output: key(kcv=08D7B4FB)
+}
