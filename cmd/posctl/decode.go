@@ -94,11 +94,15 @@ func decodeISO(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// framingHint suggests the other --framing when the input looks like it.
+// framingHint suggests the other --framing when the input looks like it: a "frame"
+// whose length prefix is wrong but reads as an MTI, or a "body" that starts with a
+// length matching its size.
 func framingHint(raw []byte, framed bool) string {
+	bcd := func(b byte) bool { return b>>4 <= 9 && b&0x0F <= 9 }
 	switch {
-	case framed && len(raw) >= 2 && int(raw[0])<<8|int(raw[1]) != len(raw)-2:
-		return " (a body that starts at the MTI needs --framing none)"
+	case framed && len(raw) >= 2 && int(raw[0])<<8|int(raw[1]) != len(raw)-2 &&
+		raw[0] >= 0x01 && raw[0] <= 0x09 && bcd(raw[1]):
+		return " (this looks like a body that starts at the MTI: use --framing none)"
 	case !framed && len(raw) >= 2 && int(raw[0])<<8|int(raw[1]) == len(raw)-2:
 		return " (the input starts with a length that matches its size: try --framing cup)"
 	}

@@ -231,6 +231,9 @@ func TestDecodeISOMalformed(t *testing.T) {
 			if !strings.Contains(errOut, tt.want) {
 				t.Errorf("stderr = %q, want it to contain %q", errOut, tt.want)
 			}
+			if strings.HasPrefix(tt.name, "length too") && strings.Contains(errOut, "--framing") {
+				t.Errorf("a frame with a wrong length got a framing hint: %q", errOut)
+			}
 		})
 	}
 }
