@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -358,10 +357,6 @@ func (db *DB) purge(tx *bolt.Tx, before time.Time) (int, error) {
 	return len(ids), nil
 }
 
-// keyCompactedFrom, in a compacted copy's meta bucket, is the bbolt transaction ID of
-// the journal it was made from: Swap refuses the copy if the journal changed since.
-var keyCompactedFrom = []byte("compacted_from")
-
 // compactTxBytes bounds one commit of Compact's copy.
 const compactTxBytes = 32 << 20
 
@@ -371,8 +366,8 @@ const compactTxBytes = 32 << 20
 // runs it after a settlement's Purge, between transactions.
 //
 // The copy replaces the journal only through Swap: Close the DB, Swap(dst, path),
-// Open again. Swap refuses the copy if anything was committed to the journal after
-// Compact returned, so no transaction can be lost in the exchange.
+// Open again. Swap refuses the copy unless it holds exactly what the journal holds, so
+// a transaction committed after Compact returned cannot be lost in the exchange.
 func (db *DB) Compact(dst string) (err error) {
 	out, err := os.OpenFile(dst, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -391,15 +386,11 @@ func (db *DB) Compact(dst string) (err error) {
 		return mapErr(err)
 	}
 	defer tx.Rollback()
-	from := uint64(tx.ID())
-	if writable {
-		from-- // a write transaction has the next ID; it is rolled back
-	}
 	bdst, err := bolt.Open(dst, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
 		return err
 	}
-	if err := copyBuckets(tx, bdst, from); err != nil {
+	if err := copyBuckets(tx, bdst); err != nil {
 		bdst.Close()
 		return err
 	}
@@ -414,7 +405,7 @@ func (db *DB) Compact(dst string) (err error) {
 
 // copyBuckets copies every bucket of tx, with its sequence, into dst in commits of at
 // most compactTxBytes.
-func copyBuckets(tx *bolt.Tx, dst *bolt.DB, from uint64) error {
+func copyBuckets(tx *bolt.Tx, dst *bolt.DB) error {
 	out, err := dst.Begin(true)
 	if err != nil {
 		return err
@@ -454,21 +445,15 @@ func copyBuckets(tx *bolt.Tx, dst *bolt.DB, from uint64) error {
 	if err != nil {
 		return err
 	}
-	var buf [8]byte
-	binary.BigEndian.PutUint64(buf[:], from)
-	if meta := out.Bucket(bucketMeta); meta != nil {
-		if err := meta.Put(keyCompactedFrom, buf[:]); err != nil {
-			return err
-		}
-	}
 	return out.Commit()
 }
 
-// Swap replaces the closed journal at target with the compacted copy made of it by
-// Compact, after verifying the copy: it renames compacted over target and syncs the
+// Swap replaces the closed journal at target with the compacted copy Compact made of
+// it: it verifies the copy (VerifyBackup), checks that it holds exactly the buckets,
+// keys, values and sequences target holds, renames it over target and syncs the
 // directory. It fails with ErrLocked if target is open (by this process or another),
-// and with ErrInvalid if compacted is not a compaction of target as it is now (target
-// changed after Compact, or compacted came from elsewhere); nothing is changed then.
+// and with ErrInvalid if the contents differ (target changed after Compact, or the
+// copy is of another journal); nothing is changed then.
 func Swap(compacted, target string) error {
 	if err := swap(compacted, target); err != nil {
 		return fmt.Errorf("swap %s into %s: %w", compacted, target, err)
@@ -480,23 +465,8 @@ func swap(compacted, target string) error {
 	if err := VerifyBackup(compacted); err != nil {
 		return err
 	}
-	from, err := readMeta(compacted, func(tx *bolt.Tx) uint64 {
-		v := tx.Bucket(bucketMeta).Get(keyCompactedFrom)
-		if len(v) != 8 {
-			return 0
-		}
-		return binary.BigEndian.Uint64(v)
-	})
-	if err != nil {
+	if err := sameContent(compacted, target); err != nil {
 		return err
-	}
-	now, err := readMeta(target, func(tx *bolt.Tx) uint64 { return uint64(tx.ID()) })
-	if err != nil {
-		return err
-	}
-	if from == 0 || from != now {
-		return fmt.Errorf("%w: the copy was made at transaction %d, the journal is at %d: compact it again",
-			ErrInvalid, from, now)
 	}
 	unlock, err := lockFile(target)
 	if err != nil {
@@ -509,21 +479,54 @@ func swap(compacted, target string) error {
 	return syncDir(filepath.Dir(target))
 }
 
-// readMeta opens a journal file read-only, failing at once with ErrLocked if it is
-// open for writing, and reads one value from it.
-func readMeta(path string, fn func(tx *bolt.Tx) uint64) (uint64, error) {
-	b, err := openBolt(path, &bolt.Options{ReadOnly: true, Timeout: time.Nanosecond})
-	if err != nil {
-		return 0, err
-	}
-	defer b.Close()
-	var v uint64
-	err = b.View(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketMeta) == nil {
-			return fmt.Errorf("%s: %w: no meta bucket", path, ErrSchema)
+// sameContent compares two journal files bucket by bucket. Both are opened read-only,
+// failing at once with ErrLocked if either is open for writing.
+func sameContent(a, b string) error {
+	var txs [2]*bolt.Tx
+	for i, path := range []string{a, b} {
+		bdb, err := openBolt(path, &bolt.Options{ReadOnly: true, Timeout: time.Nanosecond})
+		if err != nil {
+			return err
 		}
-		v = fn(tx)
-		return nil
-	})
-	return v, err
+		defer bdb.Close()
+		if txs[i], err = bdb.Begin(false); err != nil {
+			return err
+		}
+		defer txs[i].Rollback()
+	}
+	differ := func(format string, args ...any) error {
+		return fmt.Errorf("%w: the copy differs from the journal (%s): compact it again",
+			ErrInvalid, fmt.Sprintf(format, args...))
+	}
+	var names [2][][]byte
+	for i, tx := range txs {
+		_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			names[i] = append(names[i], name)
+			return nil
+		})
+	}
+	if !slices.EqualFunc(names[0], names[1], bytes.Equal) {
+		return differ("buckets %q and %q", names[0], names[1])
+	}
+	for _, name := range names[0] {
+		ba, bb := txs[0].Bucket(name), txs[1].Bucket(name)
+		if ba.Sequence() != bb.Sequence() {
+			return differ("bucket %s sequence %d and %d", name, ba.Sequence(), bb.Sequence())
+		}
+		ca, cb := ba.Cursor(), bb.Cursor()
+		ka, va := ca.First()
+		kb, vb := cb.First()
+		for ; ka != nil || kb != nil; ka, va, kb, vb = next2(ca, cb) {
+			if !bytes.Equal(ka, kb) || !bytes.Equal(va, vb) {
+				return differ("bucket %s at key %x / %x", name, ka, kb)
+			}
+		}
+	}
+	return nil
+}
+
+func next2(a, b *bolt.Cursor) (ka, va, kb, vb []byte) {
+	ka, va = a.Next()
+	kb, vb = b.Next()
+	return
 }
