@@ -30,6 +30,51 @@ type Profile struct {
 	PIN          string `json:"pin"`
 	Credit       bool   `json:"credit"`
 	BalanceMinor int64  `json:"balance_minor"`
+
+	// Chip is the card's EMV application, for the virtual card in emv/card; nil for
+	// magstripe-only cards.
+	Chip *ChipProfile `json:"chip,omitempty"`
+}
+
+// ChipProfile describes the EMV application of a test card as the virtual ICC in
+// emv/card plays it (one application per card). Hex strings are upper- or lower-case
+// hex. Keys here are test keys: the issuer master key is what the acquirer simulator
+// derives the card's keys from.
+type ChipProfile struct {
+	AID        string `json:"aid"`                   // hex, e.g. A000000333010101
+	Label      string `json:"label"`                 // 50
+	Priority   int    `json:"priority,omitempty"`    // 87 bits 4-1
+	Confirm    bool   `json:"confirm,omitempty"`     // 87 bit 8
+	PSE        bool   `json:"pse,omitempty"`         // the card answers SELECT 1PAY.SYS.DDF01
+	PSN        string `json:"psn"`                   // 5F34, two digits
+	AIP        string `json:"aip"`                   // 82, hex (4 digits)
+	ODA        string `json:"oda"`                   // none, sda, dda or cda
+	PDOL       string `json:"pdol,omitempty"`        // 9F38 hex; empty: no PDOL
+	GPOFormat  int    `json:"gpo_format,omitempty"`  // 1 (80) or 2 (77); 0 means 1
+	ACFormat   int    `json:"ac_format,omitempty"`   // GENERATE AC response: 1 or 2 (CDA always 2)
+	CVMList    string `json:"cvm_list"`              // 8E hex
+	IACDenial  string `json:"iac_denial,omitempty"`  // 9F0E
+	IACOnline  string `json:"iac_online,omitempty"`  // 9F0F
+	IACDefault string `json:"iac_default,omitempty"` // 9F0D
+	AUC        string `json:"auc,omitempty"`         // 9F07
+	AppVersion string `json:"app_version,omitempty"` // 9F08
+	Effective  string `json:"effective,omitempty"`   // 5F25 YYMMDD
+	Country    string `json:"country,omitempty"`     // 5F28, 4 hex digits (0156)
+	Currency   string `json:"currency,omitempty"`    // 9F42, 4 hex digits (0156)
+
+	IMK           string            `json:"imk"`                     // issuer master key for AC (test key), 32 hex
+	Derivation    string            `json:"derivation,omitempty"`    // ICC master key option A or B; empty: A
+	ARPCMethod    int               `json:"arpc_method,omitempty"`   // 1 or 2; 0 means 1
+	ATC           int               `json:"atc"`                     // 9F36 before the first transaction
+	LastOnlineATC int               `json:"last_online_atc"`         // 9F13
+	LCOL          int               `json:"lcol,omitempty"`          // 9F14; 0 with UCOL 0: no velocity data
+	UCOL          int               `json:"ucol,omitempty"`          // 9F23
+	PINTryLimit   int               `json:"pin_try_limit,omitempty"` // 0 means 3
+	PINTries      *int              `json:"pin_tries,omitempty"`     // 9F17 at insertion; nil: the limit
+	OfflineLimit  int64             `json:"offline_limit_minor"`     // card risk management: above it a TC request gets an ARQC
+	Decline       bool              `json:"decline,omitempty"`       // the card answers AAC to every GENERATE AC
+	Faults        []string          `json:"faults,omitempty"`        // see emv/card: bad_sda_signature, expired_issuer_cert, blocked_app, pin_blocked, wrong_afl, malformed_tlv, removed_at_genac
+	Tags          map[string]string `json:"tags,omitempty"`          // extra record data, tag → hex
 }
 
 // Track2 builds the card's track 2 equivalent data.
@@ -53,6 +98,19 @@ func (p Profile) Validate() error {
 	}
 	if n := len(p.PIN); n != 0 && (n < 4 || n > 12) {
 		errs = append(errs, fmt.Errorf("pin of %d digits (want 4-12)", n))
+	}
+	if c := p.Chip; c != nil {
+		if n := len(c.AID); n < 10 || n > 32 || n%2 != 0 {
+			errs = append(errs, fmt.Errorf("chip.aid of %d hex digits (want 10-32, even)", n))
+		}
+		if len(c.IMK) != 32 {
+			errs = append(errs, errors.New("chip.imk must be 32 hex digits"))
+		}
+		switch c.ODA {
+		case "none", "sda", "dda", "cda":
+		default:
+			errs = append(errs, fmt.Errorf("chip.oda %q (want none, sda, dda or cda)", c.ODA))
+		}
 	}
 	return errors.Join(errs...)
 }
