@@ -252,6 +252,10 @@ func (m *crashModel) verify(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	interrupted, err := db.Interrupted()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -325,6 +329,30 @@ func (m *crashModel) verify(t *testing.T, path string) {
 	for _, r := range recs {
 		if r.Type.Financial() && r.State == store.Pending && !pendingSet[r.ID] {
 			m.lost[fmt.Sprintf("reversal of pending record %d", r.ID)] = true
+		}
+	}
+	// Recovery at start (Interrupted) lists exactly the pending records and the
+	// pending reversal: a financial one is reversed (never shown approved), an
+	// acknowledged one is never listed.
+	listed := map[uint64]store.Recovery{}
+	for _, x := range interrupted {
+		listed[x.Record.ID] = x.Action
+		if m.acked[x.Record.ID] == "ack" || m.acked[x.Record.ID] == "revdone" {
+			m.lost[fmt.Sprintf("acknowledged record %d listed as interrupted (%v)", x.Record.ID, x.Action)] = true
+		}
+	}
+	for _, r := range recs {
+		want, ok := store.Recovery(0), false
+		switch {
+		case pendingSet[r.ID]:
+			want, ok = store.SendReversal, true
+		case r.State == store.Pending && r.Type.Financial():
+			want, ok = store.OutcomeUnknown, true
+		case r.State == store.Pending:
+			want, ok = store.MarkFailed, true
+		}
+		if got, listedOK := listed[r.ID]; ok != listedOK || got != want {
+			m.lost[fmt.Sprintf("recovery of record %d (%v): %v, want %v", r.ID, r.State, got, want)] = true
 		}
 	}
 }
