@@ -34,7 +34,7 @@ func TestInterrupted(t *testing.T) {
 	if got := interrupted(); got != nil {
 		t.Errorf("Interrupted of a new journal = %v", got)
 	}
-	sale(t, db, 100)                                        // 1: approved, done
+	sale(t, db, 100)                                         // 1: approved, done
 	bal := begin(t, db, &store.Record{Type: txtype.Balance}) // 2: no answer
 	lost := begin(t, db, storetest.Sale(200))                // 3: no answer, reversal given up
 	if err := db.DropReversal(lost.ID, "3 tries"); err != nil {
