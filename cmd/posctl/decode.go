@@ -24,13 +24,16 @@ var dialects = map[string]*iso8583.Dialect{
 }
 
 const (
-	decodeUsage    = "usage: posctl decode iso [--dialect cup] [--framing cup|none] HEX|-\n       posctl decode tlv HEX|-"
-	decodeISOUsage = "usage: posctl decode iso [--dialect cup] [--framing cup|none] HEX|-"
-	decodeTLVUsage = "usage: posctl decode tlv HEX|-"
+	decodeUsage    = "usage: posctl decode iso [--dialect cup] [--framing cup|none] [--mask] HEX|-\n       posctl decode tlv [--mask] HEX|-"
+	decodeISOUsage = "usage: posctl decode iso [--dialect cup] [--framing cup|none] [--mask] HEX|-"
+	decodeTLVUsage = "usage: posctl decode tlv [--mask] HEX|-"
+	maskHelp       = "mask cardholder data (PAN but its last 4 digits, tracks, expiry, PIN block, sensitive EMV tags) for output that will be shared"
 )
 
 // runDecode is `posctl decode iso|tlv`: a host message or BER-TLV data, given as hex
-// on the command line or on stdin ("-"), printed as indented JSON.
+// on the command line or on stdin ("-"), printed as indented JSON. Values are
+// printed in full, card data included, as the integrator's own test messages need;
+// --mask hides cardholder data for messages captured in a shop.
 func runDecode(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, decodeUsage)
@@ -52,6 +55,7 @@ func decodeISO(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() { fmt.Fprintln(stderr, decodeISOUsage); fs.PrintDefaults() }
 	dialect := fs.String("dialect", "cup", "host dialect: "+strings.Join(dialectNames(), ", "))
 	framing := fs.String("framing", "cup", "cup: 2-byte length, TPDU and header before the MTI; none: the body starts at the MTI")
+	mask := fs.Bool("mask", false, maskHelp)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return 2
@@ -83,6 +87,12 @@ func decodeISO(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "posctl decode iso: %v%s\n", err, framingHint(raw, framed))
 		return 1
+	}
+	if *mask {
+		if compact, err = maskISO(compact); err != nil {
+			fmt.Fprintln(stderr, "posctl decode iso: mask:", err)
+			return 1
+		}
 	}
 	var out bytes.Buffer
 	if err := json.Indent(&out, compact, "", "  "); err != nil {
@@ -121,7 +131,8 @@ func dialectNames() []string {
 func decodeTLV(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("decode tlv", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, decodeTLVUsage) }
+	fs.Usage = func() { fmt.Fprintln(stderr, decodeTLVUsage); fs.PrintDefaults() }
+	mask := fs.Bool("mask", false, maskHelp)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return 2
@@ -144,6 +155,12 @@ func decodeTLV(args []string, stdout, stderr io.Writer) int {
 		// tlv's SyntaxError names the byte offset.
 		fmt.Fprintln(stderr, "posctl decode tlv:", err)
 		return 1
+	}
+	if *mask {
+		if out, err = maskTLVJSON(out); err != nil {
+			fmt.Fprintln(stderr, "posctl decode tlv: mask:", err)
+			return 1
+		}
 	}
 	stdout.Write(append(out, '\n'))
 	return 0
@@ -208,4 +225,151 @@ func parseHex(what, s string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return b, nil
+}
+
+// Masking. The decoders print card data in clear; --mask rewrites their JSON so
+// that what an integrator pastes into a ticket holds no cardholder data: the PAN
+// keeps its last 4 digits, tracks, expiry and the PIN block become asterisks, and
+// so does every value of a tag the EMV dictionary marks sensitive, together with
+// the values of the templates and fields (55) that contain one.
+
+// stars is s with every character replaced by '*'.
+func stars(s string) string { return strings.Repeat("*", len(s)) }
+
+// maskISOField masks one field of decode iso's "fields".
+func maskISOField(id, v string) string {
+	switch id {
+	case "2":
+		if len(v) <= 4 {
+			return stars(v)
+		}
+		return stars(v[:len(v)-4]) + v[len(v)-4:]
+	case "14", "35", "36", "52":
+		return stars(v)
+	}
+	return v
+}
+
+// sensitiveTag reports whether the EMV dictionary marks a tag (hex) as cardholder
+// data. An unparseable tag counts as sensitive.
+func sensitiveTag(tag string) bool {
+	t, err := tlv.ParseTag(tag)
+	if err != nil {
+		return true
+	}
+	info, _ := tlv.Lookup(t)
+	return info.Sensitive
+}
+
+// isoDoc is decode iso's JSON with the fields kept in their order.
+type isoDoc struct {
+	Length *int          `json:"length,omitempty"`
+	TPDU   string        `json:"tpdu,omitempty"`
+	Header string        `json:"header,omitempty"`
+	MTI    string        `json:"mti"`
+	Fields orderedFields `json:"fields"`
+	ICC    []iccTLV      `json:"icc,omitempty"`
+}
+
+type iccTLV struct {
+	Tag   string `json:"tag"`
+	Len   int    `json:"len"`
+	Value string `json:"value"`
+}
+
+type orderedFields []struct{ ID, Value string }
+
+func (f *orderedFields) UnmarshalJSON(b []byte) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		return fmt.Errorf("fields: not an object")
+	}
+	for d.More() {
+		k, err := d.Token()
+		if err != nil {
+			return err
+		}
+		var v string
+		if err := d.Decode(&v); err != nil {
+			return err
+		}
+		*f = append(*f, struct{ ID, Value string }{k.(string), v})
+	}
+	return nil
+}
+
+func (f orderedFields) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, kv := range f {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(kv.ID)
+		v, _ := json.Marshal(kv.Value)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// maskISO masks decode iso's compact JSON, keeping its shape and order.
+func maskISO(compact []byte) ([]byte, error) {
+	d := json.NewDecoder(bytes.NewReader(compact))
+	d.DisallowUnknownFields() // a new key in DecodeJSON must be looked at here
+	var doc isoDoc
+	if err := d.Decode(&doc); err != nil {
+		return nil, err
+	}
+	iccSensitive := false
+	for i, t := range doc.ICC {
+		if sensitiveTag(t.Tag) {
+			doc.ICC[i].Value = stars(t.Value)
+			iccSensitive = true
+		}
+	}
+	for i, kv := range doc.Fields {
+		doc.Fields[i].Value = maskISOField(kv.ID, kv.Value)
+		if kv.ID == "55" && iccSensitive {
+			doc.Fields[i].Value = stars(kv.Value)
+		}
+	}
+	return json.Marshal(doc)
+}
+
+// tlvNode is one object of tlv.JSON's output, in its field order.
+type tlvNode struct {
+	Tag      string    `json:"tag"`
+	Name     string    `json:"name,omitempty"`
+	Len      int       `json:"len"`
+	Value    string    `json:"value"`
+	Children []tlvNode `json:"children,omitempty"`
+}
+
+// maskTLVJSON masks tlv.JSON's output: sensitive values and the templates that
+// hold them.
+func maskTLVJSON(out []byte) ([]byte, error) {
+	var nodes []tlvNode
+	d := json.NewDecoder(bytes.NewReader(out))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&nodes); err != nil {
+		return nil, err
+	}
+	maskNodes(nodes)
+	return json.MarshalIndent(nodes, "", "  ")
+}
+
+// maskNodes masks nodes in place and reports whether any was sensitive.
+func maskNodes(nodes []tlvNode) bool {
+	found := false
+	for i := range nodes {
+		n := &nodes[i]
+		if maskNodes(n.Children) || sensitiveTag(n.Tag) {
+			n.Value = stars(n.Value)
+			found = true
+		}
+	}
+	return found
 }

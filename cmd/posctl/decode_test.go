@@ -215,7 +215,7 @@ func TestDecodeISOMalformed(t *testing.T) {
 		{"unknown framing", []string{"iso", "--framing", "stx", sale}, 2, `unknown framing "stx"`},
 		{"no argument", []string{"iso"}, 2, "usage: posctl decode iso"},
 		{"two arguments", []string{"iso", sale, sale}, 2, "usage: posctl decode iso"},
-		{"unknown flag", []string{"iso", "--mask", sale}, 2, "-mask"},
+		{"unknown flag", []string{"iso", "--clear", sale}, 2, "-clear"},
 		{"unknown subcommand", []string{"8583", sale}, 2, `unknown subcommand "8583"`},
 		{"nothing", nil, 2, "usage: posctl decode"},
 	}
@@ -314,5 +314,118 @@ func TestDecodeTLVMalformed(t *testing.T) {
 	}
 	if code, _, errOut := call(runDecode, "tlv"); code != 2 || !strings.Contains(errOut, "usage: posctl decode tlv") {
 		t.Errorf("no argument: exit %d, %q", code, errOut)
+	}
+}
+
+// --mask hides cardholder data and changes nothing else.
+func TestDecodeISOMask(t *testing.T) {
+	for _, name := range []string{"sale-chip-pin", "reply-sale-chip-pin", "real-contactless-sale"} {
+		t.Run(name, func(t *testing.T) {
+			frame := readHex(t, "../../testdata/host/"+name+".hex")
+			code, masked, errOut := call(runDecode, "iso", "--mask", frame)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			golden(t, "../../testdata/posctl/decode-iso-masked/"+name+".json", masked)
+			_, clearOut, _ := call(runDecode, "iso", frame)
+			var m, c struct {
+				Fields map[string]string `json:"fields"`
+				ICC    []map[string]any  `json:"icc"`
+			}
+			if err := json.Unmarshal([]byte(masked), &m); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal([]byte(clearOut), &c); err != nil {
+				t.Fatal(err)
+			}
+			pan := c.Fields["2"]
+			if pan == "" {
+				t.Fatal("no PAN in the clear output")
+			}
+			if strings.Contains(masked, pan) || strings.Contains(masked, pan[:len(pan)-4]) {
+				t.Errorf("masked output holds the PAN:\n%s", masked)
+			}
+			if got, want := m.Fields["2"], strings.Repeat("*", len(pan)-4)+pan[len(pan)-4:]; got != want {
+				t.Errorf("field 2 = %q, want %q", got, want)
+			}
+			for id, v := range c.Fields {
+				switch id {
+				case "2":
+				case "14", "35", "36", "52":
+					if m.Fields[id] != strings.Repeat("*", len(v)) {
+						t.Errorf("field %s = %q, want asterisks", id, m.Fields[id])
+					}
+				default:
+					if m.Fields[id] != v {
+						t.Errorf("field %s = %q, want it unchanged (%q)", id, m.Fields[id], v)
+					}
+				}
+			}
+			if diff := cmp.Diff(c.ICC, m.ICC); diff != "" {
+				t.Errorf("icc changed although it holds no cardholder data (-clear +masked):\n%s", diff)
+			}
+			// The same layout as the clear output, line for line.
+			if strings.Count(masked, "\n") != strings.Count(clearOut, "\n") {
+				t.Errorf("masked output has another layout:\n%s", masked)
+			}
+		})
+	}
+}
+
+// Field 55 with a PAN (5A) in it is masked whole, and so is the tag in "icc".
+func TestDecodeISOMaskICC(t *testing.T) {
+	sale := readHex(t, "../../testdata/host/sale-chip-pin.hex")
+	const f55 = "00689F2608A1B2C3D4E5F60718"
+	i := strings.Index(sale, f55)
+	if i < 0 {
+		t.Fatal("sale-chip-pin.hex has changed: field 55 not found")
+	}
+	const pan = "5A0A6222021234567890128F"
+	end := i + 4 + 2*68 // LLL is BCD: 0068 is 68 bytes
+	withPAN := sale[:i] + "0080" + sale[i+4:end] + pan + sale[end:]
+	withPAN = hexLen(withPAN, len(withPAN)/2-2)
+	code, out, errOut := call(runDecode, "iso", "--mask", withPAN)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var doc struct {
+		Fields map[string]string `json:"fields"`
+		ICC    []struct{ Tag, Value string }
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	last := doc.ICC[len(doc.ICC)-1]
+	if last.Tag != "5A" || last.Value != strings.Repeat("*", 20) {
+		t.Errorf("last icc tag = %+v, want 5A masked", last)
+	}
+	if doc.ICC[0].Value != "A1B2C3D4E5F60718" {
+		t.Errorf("9F26 = %q, want it unchanged", doc.ICC[0].Value)
+	}
+	if doc.Fields["55"] != strings.Repeat("*", 2*80) {
+		t.Errorf("field 55 = %q, want asterisks", doc.Fields["55"])
+	}
+	if strings.Contains(out, "6222021234567890") {
+		t.Errorf("masked output holds the PAN:\n%s", out)
+	}
+}
+
+func TestDecodeTLVMask(t *testing.T) {
+	code, out, errOut := call(runDecode, "tlv", "--mask", readHex(t, "../../testdata/posctl/decode-tlv/read-record.hex"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	golden(t, "../../testdata/posctl/decode-tlv-masked/read-record.json", out)
+	for _, secret := range []string{"6222021234567890128", "123456789", "301231"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("masked output holds %s:\n%s", secret, out)
+		}
+	}
+	// Data with no cardholder data is unchanged.
+	in := readHex(t, "../../testdata/posctl/decode-tlv/gpo-format2.hex")
+	_, clearOut, _ := call(runDecode, "tlv", in)
+	_, masked, _ := call(runDecode, "tlv", in, "--mask")
+	if diff := cmp.Diff(clearOut, masked); diff != "" {
+		t.Errorf("--mask changed data without cardholder data (-clear +masked):\n%s", diff)
 	}
 }
