@@ -160,7 +160,9 @@ func DefaultConfig() Config {
 		a.TACOnline = mustHex("D84004F800")
 		a.TACDefault = mustHex("D84004A800")
 		a.Partial = true
-		a.AppVersion = mustHex("0030")
+		if a.AppVersion == nil {
+			a.AppVersion = mustHex("0030")
+		}
 		return a
 	}
 	return Config{
