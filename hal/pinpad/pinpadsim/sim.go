@@ -167,8 +167,8 @@ func (p *PINPad) SetSilent(on bool) {
 	p.silent = on
 }
 
-// Shown is every line shown on the pad's display by DSP, DEX and the GPN prompt,
-// trailing spaces trimmed, oldest first.
+// Shown is every non-blank line shown on the pad's display by DSP, DEX and the GPN
+// prompt, spaces trimmed, oldest first.
 func (p *PINPad) Shown() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -484,7 +484,7 @@ func (s *server) show(lines ...string) {
 	s.p.mu.Lock()
 	defer s.p.mu.Unlock()
 	for _, l := range lines {
-		if l != "" {
+		if l = strings.TrimSpace(l); l != "" {
 			s.p.shown = append(s.p.shown, l)
 		}
 	}
