@@ -248,4 +248,9 @@ type Params struct {
 	PIN         PINEntry
 	Log         TransactionLog
 	ForceOnline bool // merchant forced online (TVR B4 08)
+
+	// Overrides replaces terminal and transaction data the kernel would compute (9F37,
+	// 9A, 9F21, 9F33, ...): for replaying transcripts, whose commands carry the
+	// recorded values.
+	Overrides tlv.Data
 }

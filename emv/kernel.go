@@ -110,6 +110,9 @@ func (k *Kernel) NewTransaction(card Card, p Params) *Transaction {
 	for tag, v := range k.cfg.Terminal {
 		t.term[tag] = v
 	}
+	for tag, v := range p.Overrides {
+		t.term[tag] = v
+	}
 	return t
 }
 
@@ -488,6 +491,9 @@ func (t *Transaction) InitiateProcessing(ctx context.Context) error {
 	t.term[0x9F41] = bcd(int64(t.p.Sequence), 4)
 	if _, ok := t.term[0x5F2A]; !ok {
 		t.term[0x5F2A] = []byte{0x01, 0x56}
+	}
+	for tag, v := range t.p.Overrides {
+		t.term[tag] = v
 	}
 	var dolData []byte
 	if pdol, ok := t.icc[0x9F38]; ok {

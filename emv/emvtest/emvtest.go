@@ -140,6 +140,22 @@ func (p *Playback) Transmit(ctx context.Context, apdu []byte) ([]byte, error) {
 	return r, nil
 }
 
+// Next returns the next recorded command (nil when none is left or a mismatch
+// happened), for stand-ins that must answer as the recording did (a replayed PIN
+// entry takes the VERIFY data from it).
+func (p *Playback) Next() []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err != nil || p.next >= len(p.ex) {
+		return nil
+	}
+	c, err := decodeHex(p.ex[p.next].C)
+	if err != nil {
+		return nil
+	}
+	return c
+}
+
 // Used is how many exchanges have been played.
 func (p *Playback) Used() int {
 	p.mu.Lock()
