@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"io"
@@ -428,4 +429,44 @@ func TestDecodeTLVMask(t *testing.T) {
 	if diff := cmp.Diff(clearOut, masked); diff != "" {
 		t.Errorf("--mask changed data without cardholder data (-clear +masked):\n%s", diff)
 	}
+}
+
+// FuzzDecode: any bytes give either valid JSON on stdout and exit 0, or a message
+// on stderr and exit 1, for both framings, with and without --mask, and for TLV.
+func FuzzDecode(f *testing.F) {
+	files, _ := filepath.Glob("../../testdata/host/*.hex")
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		raw, err := parseHex("seed", string(b))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(raw)
+		f.Add(raw[2+5+6:])
+	}
+	f.Add([]byte{0x70, 0x03, 0x5A, 0x01, 0x12})
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		h := hex.EncodeToString(raw)
+		for _, args := range [][]string{
+			{"iso", h}, {"iso", "--framing", "none", h}, {"iso", "--mask", h}, {"iso", "--framing", "none", "--mask", h},
+			{"tlv", h}, {"tlv", "--mask", h},
+		} {
+			code, out, errOut := call(runDecode, args...)
+			switch code {
+			case 0:
+				if !json.Valid([]byte(out)) || errOut != "" {
+					t.Fatalf("%v: exit 0 with stdout %q, stderr %q", args[:len(args)-1], out, errOut)
+				}
+			case 1:
+				if out != "" || !strings.HasPrefix(errOut, "posctl decode ") {
+					t.Fatalf("%v: exit 1 with stdout %q, stderr %q", args[:len(args)-1], out, errOut)
+				}
+			default:
+				t.Fatalf("%v: exit %d: %s", args[:len(args)-1], code, errOut)
+			}
+		}
+	})
 }
