@@ -98,6 +98,13 @@ func TestSaleThroughTheConsole(t *testing.T) {
 	scr := watch(stdout)
 	typeKeys := func(keys string) { io.WriteString(stdin, keys) }
 
+	// A new terminal: the factory supervisor password must be replaced first.
+	scr.waitFor(t, ctx, "修改主管密码")
+	typeKeys("314159\r")
+	scr.waitFor(t, ctx, "请再次输入新密码")
+	typeKeys("314159\r")
+	scr.waitFor(t, ctx, "密码修改成功")
+	typeKeys("\r")
 	scr.waitFor(t, ctx, "已签到")
 	typeKeys("m")
 	scr.waitFor(t, ctx, "1.消费")

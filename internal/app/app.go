@@ -13,6 +13,7 @@ import (
 	"countertop/hal"
 	"countertop/internal/money"
 	"countertop/internal/msgs"
+	"countertop/internal/operators"
 	"countertop/internal/txn"
 	"countertop/internal/txtype"
 )
@@ -43,28 +44,44 @@ type Engine interface {
 	Reprint(ctx context.Context) (txn.Record, error)
 }
 
+// Operators checks and changes operator passwords (internal/operators.Table).
+type Operators interface {
+	Verify(id operators.ID, password string) error
+	MustChange(id operators.ID) bool
+	SetPassword(id operators.ID, old, password string) error
+	CheckPolicy(id operators.ID, password string) error
+}
+
 // App runs the terminal's screens until its context ends.
 type App struct {
 	set    Settings
 	ui     *Screens
 	reader hal.CardReader
 	eng    Engine
+	ops    Operators
 	log    *slog.Logger
 	now    func() time.Time
 }
 
 // New returns the application. ui must be the Screens the engine was built with.
-func New(s Settings, ui *Screens, reader hal.CardReader, eng Engine, log *slog.Logger) *App {
+func New(s Settings, ui *Screens, reader hal.CardReader, eng Engine, ops Operators, log *slog.Logger) *App {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &App{set: s, ui: ui, reader: reader, eng: eng, log: log, now: time.Now}
+	return &App{set: s, ui: ui, reader: reader, eng: eng, ops: ops, log: log, now: time.Now}
 }
 
 // Run shows the idle screen and serves the merchant until ctx is cancelled. A
 // transaction in progress when ctx ends is abandoned safely by the engine (its intent
 // and pending reversal are already durable).
 func (a *App) Run(ctx context.Context) error {
+	// The factory supervisor password must be changed before the first transaction.
+	for a.ops.MustChange(operators.Supervisor) {
+		if ctx.Err() != nil {
+			return nil
+		}
+		a.changePassword(ctx, operators.Supervisor, operators.DefaultSupervisorPassword)
+	}
 	for {
 		in, err := a.ui.wait(ctx, a.reader, a.idleScreen(), 0)
 		if err != nil {
@@ -223,6 +240,9 @@ func (a *App) original(ctx context.Context, title string, want txtype.Type) (txn
 
 func (a *App) void(ctx context.Context) {
 	title := a.t(msgs.TitleVoid)
+	if !a.supervisor(ctx, title) {
+		return
+	}
 	orig, ok := a.original(ctx, title, txtype.Sale)
 	if !ok {
 		return
@@ -235,6 +255,9 @@ func (a *App) void(ctx context.Context) {
 
 func (a *App) refund(ctx context.Context) {
 	title := a.t(msgs.TitleRefund)
+	if !a.supervisor(ctx, title) {
+		return
+	}
 	rrn, ok := a.ui.digits(ctx, title, a.t(msgs.EnterRRN), 12, 12, a.set.InputTimeout)
 	if !ok {
 		return
@@ -270,6 +293,9 @@ func (a *App) preAuthMenu(ctx context.Context) {
 			}
 		case hal.Key2:
 			title := a.t(msgs.TitlePreAuthVoid)
+			if !a.supervisor(ctx, title) {
+				return
+			}
 			if orig, ok := a.original(ctx, title, txtype.PreAuth); ok {
 				info := []string{a.t(msgs.Original) + " " + orig.STAN.String(), orig.MaskedPAN, orig.Amount.String()}
 				a.withCard(ctx, title, info, nil, func(ev hal.CardEvent) (txn.Result, error) {
@@ -293,6 +319,79 @@ func (a *App) preAuthMenu(ctx context.Context) {
 		default:
 			continue
 		}
+		return
+	}
+}
+
+// supervisor asks for the supervisor's password; a wrong one may be tried again
+// until the lock-out.
+func (a *App) supervisor(ctx context.Context, title string) bool {
+	notice := ""
+	for {
+		lines := []string{a.t(msgs.SupervisorPass)}
+		if notice != "" {
+			lines = append([]string{notice}, lines...)
+		}
+		pw, ok := a.ui.secret(ctx, title, lines, 6, a.set.InputTimeout)
+		if !ok {
+			return false
+		}
+		err := a.ops.Verify(operators.Supervisor, pw)
+		var wrong *operators.WrongPasswordError
+		switch {
+		case err == nil:
+			return true
+		case errors.As(err, &wrong):
+			notice = fmt.Sprintf("%s (%d)", a.t(msgs.WrongPassword), wrong.Left)
+			continue
+		case errors.Is(err, operators.ErrLocked):
+			a.ui.message(ctx, title, msgs.OperatorLocked, err)
+		default:
+			a.ui.message(ctx, title, msgs.WrongPassword, err)
+		}
+		a.ui.pause(ctx, a.set.ResultTimeout)
+		return false
+	}
+}
+
+// changePassword has id choose a new password (entered twice, checked against the
+// policy); old is the password it replaces.
+func (a *App) changePassword(ctx context.Context, id operators.ID, old string) {
+	title := a.t(msgs.TitlePassword)
+	n := 6
+	if id != operators.Supervisor {
+		n = 4
+	}
+	notice := ""
+	for {
+		lines := []string{a.t(msgs.NewPassword)}
+		if notice != "" {
+			lines = append([]string{notice}, lines...)
+		}
+		pw, ok := a.ui.secret(ctx, title, lines, n, a.set.InputTimeout)
+		if !ok {
+			return
+		}
+		if err := a.ops.CheckPolicy(id, pw); err != nil {
+			a.log.Info("password refused", "operator", string(id), "err", err)
+			notice = a.t(msgs.PasswordWeak)
+			continue
+		}
+		again, ok := a.ui.secret(ctx, title, []string{a.t(msgs.PasswordAgain)}, n, a.set.InputTimeout)
+		if !ok {
+			return
+		}
+		if again != pw {
+			notice = a.t(msgs.PasswordsDiffer)
+			continue
+		}
+		if err := a.ops.SetPassword(id, old, pw); err != nil {
+			a.log.Warn("set password", "operator", string(id), "err", err)
+			notice = a.t(msgs.PasswordWeak)
+			continue
+		}
+		a.ui.show(ctx, title, a.t(msgs.PasswordChanged))
+		a.ui.pause(ctx, a.set.ResultTimeout)
 		return
 	}
 }
@@ -499,6 +598,28 @@ func (s *Screens) digits(ctx context.Context, title, prompt string, min, max int
 		case k == hal.KeyClear && len(v) > 0:
 			v = v[:len(v)-1]
 		case k == hal.KeyEnter && len(v) >= min:
+			return string(v), true
+		case k == hal.KeyCancel:
+			return "", false
+		}
+	}
+}
+
+// secret reads a password of n digits, shown as stars.
+func (s *Screens) secret(ctx context.Context, title string, lines []string, n int, timeout time.Duration) (string, bool) {
+	var v []byte
+	for {
+		s.show(ctx, title, append(append([]string{}, lines...), strings.Repeat("*", len(v))+"_")...)
+		k, err := s.readKey(ctx, timeout)
+		if err != nil {
+			return "", false
+		}
+		switch {
+		case k.IsDigit() && len(v) < n:
+			v = append(v, byte(k))
+		case k == hal.KeyClear && len(v) > 0:
+			v = v[:len(v)-1]
+		case k == hal.KeyEnter && len(v) == n:
 			return string(v), true
 		case k == hal.KeyCancel:
 			return "", false

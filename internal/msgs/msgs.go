@@ -135,6 +135,15 @@ const (
 	ConfirmSettle    Code = "confirm-settle"
 	BalanceIs        Code = "balance-is"
 	Original         Code = "original"
+	TitlePassword    Code = "title-password"
+	NewPassword      Code = "new-password"
+	PasswordAgain    Code = "password-again"
+	PasswordsDiffer  Code = "passwords-differ"
+	PasswordWeak     Code = "password-weak"
+	PasswordChanged  Code = "password-changed"
+	SupervisorPass   Code = "supervisor-password"
+	WrongPassword    Code = "wrong-password"
+	OperatorLocked   Code = "operator-locked"
 	TitleSale        Code = "title-sale"
 	TitleSignIn      Code = "title-sign-in"
 	TitleReprint     Code = "title-reprint"
@@ -218,6 +227,15 @@ var catalogue = map[Code]entry{
 	ConfirmSettle:    {"是否批结算? 按[确认]键继续", "SETTLE THE BATCH? ENTER", Info},
 	BalanceIs:        {"可用余额:", "AVAILABLE BALANCE:", Info},
 	Original:         {"原交易", "ORIGINAL", Info},
+	TitlePassword:    {"修改主管密码", "CHANGE SUPERVISOR PASSWORD", Warning},
+	NewPassword:      {"请输入新密码:", "NEW PASSWORD:", Info},
+	PasswordAgain:    {"请再次输入新密码:", "NEW PASSWORD AGAIN:", Info},
+	PasswordsDiffer:  {"两次输入不一致", "PASSWORDS DIFFER", Warning},
+	PasswordWeak:     {"密码过于简单 请重新设置", "PASSWORD TOO SIMPLE", Warning},
+	PasswordChanged:  {"密码修改成功", "PASSWORD CHANGED", Info},
+	SupervisorPass:   {"请输入主管密码:", "SUPERVISOR PASSWORD:", Info},
+	WrongPassword:    {"密码错误", "WRONG PASSWORD", Warning},
+	OperatorLocked:   {"密码错误次数过多 请稍后再试", "LOCKED, TRY LATER", Error},
 	TitleSale:        {"消费", "SALE", Info},
 	TitleSignIn:      {"签到", "SIGN IN", Info},
 	TitleReprint:     {"重打印", "REPRINT", Info},

@@ -19,6 +19,7 @@ import (
 	"countertop/internal/cardprofile"
 	"countertop/internal/config"
 	"countertop/internal/keys"
+	"countertop/internal/operators"
 	"countertop/internal/terminal"
 	"countertop/store"
 )
@@ -77,6 +78,12 @@ type runner struct {
 	since   uint64       // Activity generation before the last input
 	mark    int          // display transcript length at the last input
 }
+
+// The passwords of an installed terminal in scenarios (see Scenario.Factory).
+const (
+	SupervisorPassword = "802413"
+	OperatorPassword   = "2580"
+)
 
 // settleTime is how long the terminal must stay waiting, with no new wait starting,
 // before the runner believes it has reached a prompt. The app waits on the keypad and
@@ -157,6 +164,14 @@ func (r *runner) start(ctx context.Context) error {
 		return err
 	}
 	r.term = t
+	if !r.sc.Factory && t.Operators.MustChange(operators.Supervisor) {
+		err := errors.Join(t.Operators.SetPassword(operators.Supervisor, operators.DefaultSupervisorPassword, SupervisorPassword),
+			t.Operators.SetPassword("01", operators.DefaultOperatorPassword, OperatorPassword))
+		if err != nil {
+			t.Close()
+			return fmt.Errorf("install operator passwords: %w", err)
+		}
+	}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- t.Run(runCtx) }()

@@ -37,10 +37,15 @@ func (s Step) String() string {
 
 // Scenario is a parsed scenario file.
 type Scenario struct {
-	Name  string
-	Path  string   // the file it came from; golden paths are relative to its folder
-	Set   []string // configuration overrides, "section.key=value"
-	Steps []Step
+	Name string
+	Path string   // the file it came from; golden paths are relative to its folder
+	Set  []string // configuration overrides, "section.key=value"
+	// Factory starts the terminal as it leaves the factory: the supervisor must
+	// replace the default password first. Otherwise the runner has set the
+	// supervisor's password to SupervisorPassword and operator 01's to
+	// OperatorPassword, as an installed terminal has them.
+	Factory bool
+	Steps   []Step
 }
 
 // verbs and their argument counts (min, max; -1 unbounded).
@@ -94,6 +99,12 @@ func Parse(r io.Reader) (*Scenario, error) {
 				return nil, fmt.Errorf("line %d: scenario takes one quoted name: %w", n, ErrSyntax)
 			}
 			sc.Name = st.Args[0]
+			continue
+		case "factory":
+			if len(st.Args) != 0 || len(sc.Steps) > 0 {
+				return nil, fmt.Errorf("line %d: factory takes no arguments and comes before the first step: %w", n, ErrSyntax)
+			}
+			sc.Factory = true
 			continue
 		case "set":
 			if len(st.Args) != 1 || !strings.Contains(st.Args[0], "=") || len(sc.Steps) > 0 {

@@ -20,6 +20,7 @@ import (
 	"countertop/internal/config"
 	"countertop/internal/hostlink"
 	"countertop/internal/keys"
+	"countertop/internal/operators"
 	"countertop/internal/receipt"
 	"countertop/internal/txn"
 	"countertop/iso8583"
@@ -38,12 +39,13 @@ type Devices struct {
 
 // Terminal is an assembled terminal.
 type Terminal struct {
-	App      *app.App
-	Engine   *txn.Engine
-	Journal  *store.DB
-	Host     *hostlink.Client
-	Acquirer *acquirer.Server // embedded mode only
-	log      *slog.Logger
+	App       *app.App
+	Engine    *txn.Engine
+	Journal   *store.DB
+	Host      *hostlink.Client
+	Acquirer  *acquirer.Server // embedded mode only
+	Operators *operators.Table
+	log       *slog.Logger
 }
 
 // Cards returns the test-card profiles configured for simulated cards and the
@@ -101,9 +103,15 @@ func Open(cfg config.Config, dev Devices, log *slog.Logger) (*Terminal, error) {
 		Layout: receipt.Layout{Width: cfg.Terminal.PrintWidth, Lang: cfg.Lang(), English: cfg.Terminal.EnglishLabels},
 		Copies: cfg.Terminal.SlipCopies, TearOff: cfg.Terminal.TearOffTimeout.Duration, Currency: cfg.Currency(),
 	}, t.Host, db, txn.Devices{PINPad: dev.PINPad, Printer: dev.Printer}, screens, log.With("component", "txn"))
+	ops, err := operators.Load(db, operators.DefaultPolicy, nil)
+	if err != nil {
+		t.Close()
+		return nil, fmt.Errorf("operators: %w", err)
+	}
+	t.Operators = ops
 	t.App = app.New(app.Settings{MerchantName: cfg.Terminal.MerchantName, Lang: cfg.Lang(), Currency: cfg.Currency(),
 		MaxAmount: cfg.Terminal.MaxAmount, InputTimeout: cfg.Terminal.InputTimeout.Duration,
-		ResultTimeout: cfg.Terminal.ResultTimeout.Duration}, screens, dev.Reader, t.Engine, log.With("component", "app"))
+		ResultTimeout: cfg.Terminal.ResultTimeout.Duration}, screens, dev.Reader, t.Engine, ops, log.With("component", "app"))
 	return t, nil
 }
 
