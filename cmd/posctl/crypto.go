@@ -67,8 +67,20 @@ var macKeys = map[keys.MACAlgorithm]struct {
 	keys.MACCUPSM4:  {[]int{16}, true, "an SM4 key (32 hex digits)"},
 }
 
-// need reports the flags (by name) that were not given.
-func need(fs *flag.FlagSet, names ...string) []string {
+// need says what is wrong with a command line whose flags parsed: required flags
+// not given, or positional arguments where none are taken ("" when nothing).
+func need(fs *flag.FlagSet, pos []string, names ...string) string {
+	if m := unset(fs, names...); len(m) > 0 {
+		return "missing " + strings.Join(m, ", ")
+	}
+	if len(pos) > 0 {
+		return fmt.Sprintf("unexpected argument %q", pos[0])
+	}
+	return ""
+}
+
+// unset lists the named flags that were not given.
+func unset(fs *flag.FlagSet, names ...string) []string {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var missing []string
@@ -92,8 +104,8 @@ func cryptoMAC(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 2
 	}
-	if m := need(fs, "alg", "key", "data"); len(m) > 0 || len(pos) > 0 {
-		fmt.Fprintf(stderr, "posctl crypto mac: missing %s\n%s\n", strings.Join(m, ", "), usage)
+	if p := need(fs, pos, "alg", "key", "data"); p != "" {
+		fmt.Fprintf(stderr, "posctl crypto mac: %s\n%s\n", p, usage)
 		return 2
 	}
 	alg, err := keys.ParseMACAlgorithm(*algName)
@@ -157,8 +169,8 @@ func cryptoPINBlock(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 2
 	}
-	if m := need(fs, "pin", "pan"); len(m) > 0 || len(pos) > 0 {
-		fmt.Fprintf(stderr, "posctl crypto pinblock: missing %s\n%s\n", strings.Join(m, ", "), usage)
+	if p := need(fs, pos, "pin", "pan"); p != "" {
+		fmt.Fprintf(stderr, "posctl crypto pinblock: %s\n%s\n", p, usage)
 		return 2
 	}
 	if *format != "0" {
@@ -214,8 +226,8 @@ func cryptoKCV(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 2
 	}
-	if m := need(fs, "key"); len(m) > 0 || len(pos) > 0 {
-		fmt.Fprintf(stderr, "posctl crypto kcv: missing --key\n%s\n", usage)
+	if p := need(fs, pos, "key"); p != "" {
+		fmt.Fprintf(stderr, "posctl crypto kcv: %s\n%s\n", p, usage)
 		return 2
 	}
 	var k keys.Key
@@ -313,8 +325,8 @@ func cryptoICCMK(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 2
 	}
-	if m := need(fs, "imk", "pan", "method"); len(m) > 0 || len(pos) > 0 {
-		fmt.Fprintf(stderr, "posctl crypto icc-mk: missing %s\n%s\n", strings.Join(m, ", "), usage)
+	if p := need(fs, pos, "imk", "pan", "method"); p != "" {
+		fmt.Fprintf(stderr, "posctl crypto icc-mk: %s\n%s\n", p, usage)
 		return 2
 	}
 	opt, err := emvcrypto.ParseOption(*method)
@@ -341,8 +353,8 @@ func cryptoSessionKey(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 2
 	}
-	if m := need(fs, "mk", "r"); len(m) > 0 || len(pos) > 0 {
-		fmt.Fprintf(stderr, "posctl crypto session-key: missing %s\n%s\n", strings.Join(m, ", "), usage)
+	if p := need(fs, pos, "mk", "r"); p != "" {
+		fmt.Fprintf(stderr, "posctl crypto session-key: %s\n%s\n", p, usage)
 		return 2
 	}
 	v, err := hexFlags(fs, "mk", "r")
@@ -365,8 +377,8 @@ func cryptoARQC(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 2
 	}
-	if m := need(fs, "key", "data", "padding"); len(m) > 0 || len(pos) > 0 {
-		fmt.Fprintf(stderr, "posctl crypto arqc: missing %s\n%s\n", strings.Join(m, ", "), usage)
+	if p := need(fs, pos, "key", "data", "padding"); p != "" {
+		fmt.Fprintf(stderr, "posctl crypto arqc: %s\n%s\n", p, usage)
 		return 2
 	}
 	var p emvcrypto.Padding
@@ -411,13 +423,13 @@ func cryptoARPC(args []string, stdout, stderr io.Writer) int {
 	switch *method {
 	case "1":
 		required, values = []string{"key", "arqc", "arc"}, []string{"key", "arqc", "arc"}
-		if m := need(fs, "csu", "prop"); len(m) < 2 {
+		if len(unset(fs, "csu", "prop")) < 2 {
 			fmt.Fprintln(stderr, "posctl crypto arpc: --csu and --prop are for method 2")
 			return 2
 		}
 	case "2":
 		required, values = []string{"key", "arqc", "csu"}, []string{"key", "arqc", "csu", "prop"}
-		if len(need(fs, "arc")) == 0 {
+		if len(unset(fs, "arc")) == 0 {
 			fmt.Fprintln(stderr, "posctl crypto arpc: --arc is for method 1")
 			return 2
 		}
@@ -425,8 +437,8 @@ func cryptoARPC(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "posctl crypto arpc: --method %q: 1 or 2\n%s\n", *method, usage)
 		return 2
 	}
-	if m := need(fs, required...); len(m) > 0 || len(pos) > 0 {
-		fmt.Fprintf(stderr, "posctl crypto arpc: missing %s\n%s\n", strings.Join(m, ", "), usage)
+	if p := need(fs, pos, required...); p != "" {
+		fmt.Fprintf(stderr, "posctl crypto arpc: %s\n%s\n", p, usage)
 		return 2
 	}
 	v, err := hexFlags(fs, values...)

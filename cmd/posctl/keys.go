@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -49,8 +50,8 @@ func keysKEK(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 2
 	}
-	if *out == "" || len(pos) > 0 {
-		fmt.Fprintln(stderr, "posctl keys kek: missing --out\n"+usage)
+	if p := need(fs, pos, "out"); p != "" || *out == "" {
+		fmt.Fprintf(stderr, "posctl keys kek: %s\n%s\n", cmp.Or(p, "empty --out"), usage)
 		return 2
 	}
 	kek, err := keys.NewKEKFile(*out)
@@ -90,8 +91,8 @@ func keysLoad(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 2
 	}
-	if m := need(fs, "kek", "out"); len(m) > 0 || len(pos) > 0 {
-		fmt.Fprintf(stderr, "posctl keys load: missing %s\n%s\n", strings.Join(m, ", "), keysUsage)
+	if p := need(fs, pos, "kek", "out"); p != "" || *kekPath == "" || *out == "" {
+		fmt.Fprintf(stderr, "posctl keys load: %s\n%s\n", cmp.Or(p, "empty --kek or --out"), keysUsage)
 		return 2
 	}
 	if (*components == "") == (*file == "") {
@@ -288,8 +289,8 @@ func keysShow(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 2
 	}
-	if m := need(fs, "kek", "keyfile"); len(m) > 0 || len(pos) > 0 {
-		fmt.Fprintf(stderr, "posctl keys show: missing %s\n%s\n", strings.Join(m, ", "), usage)
+	if p := need(fs, pos, "kek", "keyfile"); p != "" || *kekPath == "" || *keyfile == "" {
+		fmt.Fprintf(stderr, "posctl keys show: %s\n%s\n", cmp.Or(p, "empty --kek or --keyfile"), usage)
 		return 2
 	}
 	kek, err := loadKEK(*kekPath)

@@ -260,8 +260,10 @@ func TestKeysKEKRefusesToReplace(t *testing.T) {
 	if string(before) != string(after) {
 		t.Error("keys kek replaced an existing KEK")
 	}
-	if code, _, _ := keysRun(t, "kek"); code != 2 {
-		t.Errorf("keys kek without --out: exit %d, want 2", code)
+	for _, args := range [][]string{{"kek"}, {"kek", "--out", ""}, {"kek", "--out", path, "extra"}} {
+		if code, _, errOut := keysRun(t, args...); code != 2 || !strings.Contains(errOut, "usage: posctl keys kek") {
+			t.Errorf("keys %v: exit %d, %q; want 2 and the usage", args[1:], code, errOut)
+		}
 	}
 }
 
