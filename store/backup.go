@@ -44,7 +44,7 @@ func (db *DB) Backup(dir string, keep int) (string, error) {
 	defer backupMu.Unlock()
 	path, err := db.backup(dir, keep)
 	if err != nil {
-		return "", fmt.Errorf("back up journal %s into %s: %w", db.path, dir, err)
+		return "", fmt.Errorf("backup into %s: %w", dir, markNoSpace(err))
 	}
 	return path, nil
 }
@@ -121,7 +121,7 @@ func pruneBackups(dir, prefix string, keep int) error {
 // was and no temporary file behind.
 func (db *DB) BackupTo(path string) error {
 	if err := db.writeFile(path, "."+filepath.Base(path)+"-"); err != nil {
-		return fmt.Errorf("back up journal %s to %s: %w", db.path, path, err)
+		return fmt.Errorf("back up journal %s to %s: %w", db.path, path, markNoSpace(err))
 	}
 	return nil
 }
@@ -217,7 +217,7 @@ func verify(path string) error {
 func Restore(backup, target string, force bool) (replaced string, err error) {
 	replaced, err = restore(backup, target, force)
 	if err != nil {
-		return "", fmt.Errorf("restore %s from %s: %w", target, backup, err)
+		return "", fmt.Errorf("restore %s from %s: %w", target, backup, markNoSpace(err))
 	}
 	return replaced, nil
 }

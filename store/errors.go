@@ -42,6 +42,12 @@ var (
 	// ErrReadOnly means a write was attempted on a journal opened with ReadOnly.
 	ErrReadOnly = errors.New("journal opened read-only")
 
+	// ErrNoSpace means a commit (or a backup) could not be written because the file
+	// system is full, a quota is exhausted or the file reached its size limit. The
+	// commit did not happen; what was committed before is intact. Stop taking
+	// payments until space is freed (Purge and Compact, or remove old backups).
+	ErrNoSpace = errors.New("no space left for the journal; free space on its file system or purge settled batches")
+
 	// ErrClosed means the journal was used after Close.
 	ErrClosed = errors.New("journal closed")
 )

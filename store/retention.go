@@ -377,7 +377,7 @@ func (db *DB) Compact(dst string) (err error) {
 	defer func() {
 		if err != nil {
 			os.Remove(dst)
-			err = fmt.Errorf("compact journal %s into %s: %w", db.path, dst, err)
+			err = fmt.Errorf("compact journal %s into %s: %w", db.path, dst, markNoSpace(err))
 		}
 	}()
 	writable := !db.bolt.IsReadOnly()

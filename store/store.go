@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -218,10 +219,34 @@ func (db *DB) view(fn func(tx *bolt.Tx) error) error {
 
 func mapErr(err error) error {
 	switch {
+	case err == nil:
+		return nil
 	case errors.Is(err, berrors.ErrDatabaseNotOpen):
 		return fmt.Errorf("%w: %w", ErrClosed, err)
 	case errors.Is(err, berrors.ErrDatabaseReadOnly), errors.Is(err, berrors.ErrTxNotWritable):
 		return fmt.Errorf("%w: %w", ErrReadOnly, err)
+	case isNoSpace(err):
+		return fmt.Errorf("%w: %w", ErrNoSpace, err)
 	}
 	return err
+}
+
+// markNoSpace wraps err with ErrNoSpace if it is a full file system (file writes
+// outside bbolt: backups, restores, compaction).
+func markNoSpace(err error) error {
+	if err != nil && !errors.Is(err, ErrNoSpace) && isNoSpace(err) {
+		return fmt.Errorf("%w: %w", ErrNoSpace, err)
+	}
+	return err
+}
+
+// isNoSpace reports a full file system, quota or file size limit. bbolt formats the
+// cause of a failed file resize with %s, so the text is checked too.
+func isNoSpace(err error) bool {
+	for _, errno := range []syscall.Errno{syscall.ENOSPC, syscall.EDQUOT, syscall.EFBIG} {
+		if errors.Is(err, errno) || strings.Contains(err.Error(), errno.Error()) {
+			return true
+		}
+	}
+	return false
 }
