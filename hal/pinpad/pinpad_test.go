@@ -163,8 +163,8 @@ func TestShow(t *testing.T) {
 		{"RMB 12.34", "THANK YOU"},
 		{"OPERAÇÃO"},
 		{"AMOUNT", "RMB 1,234,567.89", "INSERT CARD"}, // three lines: DEX
-		{"A LINE LONGER THAN SIXTEEN"},               // DEX
-		{"金额 12.34"},                                 // not Latin-1
+		{"A LINE LONGER THAN SIXTEEN"},                // DEX
+		{"金额 12.34"},                                  // not Latin-1
 	} {
 		if err := r.pad.Show(ctx, lines...); err != nil {
 			t.Fatalf("Show(%q): %v", lines, err)

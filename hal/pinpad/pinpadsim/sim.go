@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -355,7 +356,18 @@ func (s *server) byte(c byte, now time.Time) {
 // pace waits until n bytes that started arriving at start would have arrived.
 func (s *server) pace(start time.Time, n int) {
 	if s.p.opts.Baud > 0 {
-		time.Sleep(time.Until(start.Add(byteTime(s.p.opts.Baud, n))))
+		waitUntil(start.Add(byteTime(s.p.opts.Baud, n)))
+	}
+}
+
+// waitUntil returns at t. Timers on a loaded machine overshoot by up to a
+// millisecond, a dozen byte times at 115200 baud, so the last stretch is spun.
+func waitUntil(t time.Time) {
+	if d := time.Until(t) - 2*time.Millisecond; d > 0 {
+		time.Sleep(d)
+	}
+	for time.Now().Before(t) {
+		runtime.Gosched()
 	}
 }
 
@@ -372,7 +384,7 @@ func (s *server) write(b []byte) {
 	s.p.mu.Unlock()
 	out := append(slices.Clone(g), b...)
 	if s.p.opts.Baud > 0 {
-		time.Sleep(byteTime(s.p.opts.Baud, len(out)))
+		waitUntil(time.Now().Add(byteTime(s.p.opts.Baud, len(out))))
 	}
 	_, s.werr = s.w.Write(out)
 }
