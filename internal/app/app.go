@@ -41,7 +41,9 @@ type Engine interface {
 	Balance(ctx context.Context, ev hal.CardEvent) (money.Amount, string, error)
 	Settle(ctx context.Context) (txn.Settlement, error)
 	FindVoucher(voucher txtype.STAN) (txn.Record, error)
-	Reprint(ctx context.Context) (txn.Record, error)
+	Reprint(ctx context.Context, voucher txtype.STAN) (txn.Record, error)
+	Echo(ctx context.Context) error
+	Today() ([]txn.Record, error)
 }
 
 // Operators checks and changes operator passwords (internal/operators.Table).
@@ -134,9 +136,9 @@ func (a *App) menu(ctx context.Context) {
 		case hal.Key6:
 			a.settle(ctx)
 		case hal.Key7:
-			a.reprint(ctx)
+			a.printMenu(ctx)
 		case hal.Key8:
-			a.signIn(ctx)
+			a.manageMenu(ctx)
 		case hal.KeyCancel:
 			return
 		default:
@@ -159,9 +161,128 @@ func (a *App) signIn(ctx context.Context) {
 	a.ui.pause(ctx, a.set.ResultTimeout)
 }
 
-func (a *App) reprint(ctx context.Context) {
+// submenu shows a menu and runs the action of the digit pressed; CANCEL returns.
+func (a *App) submenu(ctx context.Context, title string, items []msgs.Code, actions map[hal.Key]func()) {
+	lines := make([]string, len(items))
+	for i, c := range items {
+		lines[i] = a.t(c)
+	}
+	for {
+		in, err := a.ui.wait(ctx, nil, hal.Screen{Title: title, Lines: lines}, a.set.InputTimeout)
+		if err != nil || in.key == hal.KeyCancel {
+			return
+		}
+		if act, ok := actions[in.key]; ok {
+			act()
+			return
+		}
+	}
+}
+
+func (a *App) printMenu(ctx context.Context) {
+	a.submenu(ctx, a.t(msgs.TitlePrint), []msgs.Code{msgs.MenuPrint1, msgs.MenuPrint2}, map[hal.Key]func(){
+		hal.Key1: func() { a.reprint(ctx, 0) },
+		hal.Key2: func() {
+			v, ok := a.ui.digits(ctx, a.t(msgs.TitleReprint), a.t(msgs.EnterVoucher), 1, 6, a.set.InputTimeout)
+			if n, _ := strconv.Atoi(v); ok && n > 0 {
+				a.reprint(ctx, txtype.STAN(n))
+			}
+		},
+	})
+}
+
+func (a *App) manageMenu(ctx context.Context) {
+	a.submenu(ctx, a.t(msgs.TitleManage), []msgs.Code{msgs.MenuManage1, msgs.MenuManage2, msgs.MenuManage3, msgs.MenuManage4}, map[hal.Key]func(){
+		hal.Key1: func() { a.signIn(ctx) },
+		hal.Key2: func() { a.echo(ctx) },
+		hal.Key3: func() { a.query(ctx) },
+		hal.Key4: func() {
+			if old, ok := a.currentSupervisorPassword(ctx); ok {
+				a.changePassword(ctx, operators.Supervisor, old)
+			}
+		},
+	})
+}
+
+func (a *App) echo(ctx context.Context) {
+	title := a.t(msgs.TitleEcho)
+	a.ui.show(ctx, title, a.t(msgs.Processing))
+	if err := a.eng.Echo(ctx); err != nil {
+		a.ui.message(ctx, title, txn.CodeOf(err), err)
+	} else {
+		a.ui.show(ctx, title, a.t(msgs.EchoOK))
+	}
+	a.ui.pause(ctx, a.set.ResultTimeout)
+}
+
+// query shows today's transactions, three to a page, UP/DOWN to scroll.
+func (a *App) query(ctx context.Context) {
+	title := a.t(msgs.TitleQuery)
+	recs, err := a.eng.Today()
+	if err != nil || len(recs) == 0 {
+		a.ui.message(ctx, title, msgs.NoTransaction, err)
+		a.ui.pause(ctx, a.set.ResultTimeout)
+		return
+	}
+	const perPage = 3
+	top := 0
+	for {
+		var lines []string
+		for _, r := range recs[top:min(top+perPage, len(recs))] {
+			lines = append(lines, fmt.Sprintf("%s %s %s %s", r.STAN, a.typeName(r), r.State, r.Amount.Decimal()))
+		}
+		lines = append(lines, fmt.Sprintf("%d-%d/%d %s", top+1, min(top+perPage, len(recs)), len(recs), a.t(msgs.QueryHint)))
+		in, err := a.ui.wait(ctx, nil, hal.Screen{Title: title, Lines: lines}, a.set.InputTimeout)
+		if err != nil {
+			return
+		}
+		switch in.key {
+		case hal.KeyDown:
+			if top+perPage < len(recs) {
+				top += perPage
+			}
+		case hal.KeyUp:
+			top = max(0, top-perPage)
+		case hal.KeyCancel, hal.KeyEnter:
+			return
+		}
+	}
+}
+
+var typeTitles = map[txtype.Type]msgs.Code{txtype.Sale: msgs.TitleSale, txtype.Void: msgs.TitleVoid,
+	txtype.Refund: msgs.TitleRefund, txtype.PreAuth: msgs.TitlePreAuth, txtype.PreAuthVoid: msgs.TitlePreAuthVoid,
+	txtype.PreAuthCompletion: msgs.TitleCompletion}
+
+func (a *App) typeName(r txn.Record) string {
+	if c, ok := typeTitles[r.Type]; ok {
+		return a.t(c)
+	}
+	return r.Type.String()
+}
+
+// currentSupervisorPassword asks for and verifies the supervisor's current password,
+// for the change that follows.
+func (a *App) currentSupervisorPassword(ctx context.Context) (string, bool) {
+	title := a.t(msgs.TitlePassword)
+	pw, ok := a.ui.secret(ctx, title, []string{a.t(msgs.SupervisorPass)}, 6, a.set.InputTimeout)
+	if !ok {
+		return "", false
+	}
+	if err := a.ops.Verify(operators.Supervisor, pw); err != nil {
+		code := msgs.WrongPassword
+		if errors.Is(err, operators.ErrLocked) {
+			code = msgs.OperatorLocked
+		}
+		a.ui.message(ctx, title, code, err)
+		a.ui.pause(ctx, a.set.ResultTimeout)
+		return "", false
+	}
+	return pw, true
+}
+
+func (a *App) reprint(ctx context.Context, voucher txtype.STAN) {
 	title := a.t(msgs.TitleReprint)
-	rec, err := a.eng.Reprint(ctx)
+	rec, err := a.eng.Reprint(ctx, voucher)
 	if err != nil {
 		a.log.Warn("reprint", "err", err)
 		a.ui.message(ctx, title, printCode(err), err)

@@ -135,6 +135,18 @@ const (
 	ConfirmSettle    Code = "confirm-settle"
 	BalanceIs        Code = "balance-is"
 	Original         Code = "original"
+	TitlePrint       Code = "title-print"
+	TitleManage      Code = "title-manage"
+	TitleQuery       Code = "title-query"
+	TitleEcho        Code = "title-echo"
+	MenuPrint1       Code = "menu-print-1"
+	MenuPrint2       Code = "menu-print-2"
+	MenuManage1      Code = "menu-manage-1"
+	MenuManage2      Code = "menu-manage-2"
+	MenuManage3      Code = "menu-manage-3"
+	MenuManage4      Code = "menu-manage-4"
+	EchoOK           Code = "echo-ok"
+	QueryHint        Code = "query-hint"
 	TitlePassword    Code = "title-password"
 	NewPassword      Code = "new-password"
 	PasswordAgain    Code = "password-again"
@@ -210,7 +222,19 @@ var catalogue = map[Code]entry{
 	MenuRow1:         {"1.消费    2.撤销", "1.SALE    2.VOID", Info},
 	MenuRow2:         {"3.退货    4.预授权", "3.REFUND  4.PRE-AUTH", Info},
 	MenuRow3:         {"5.余额    6.结算", "5.BALANCE 6.SETTLE", Info},
-	MenuRow4:         {"7.重打印  8.签到", "7.REPRINT 8.SIGN IN", Info},
+	MenuRow4:         {"7.打印    8.管理", "7.PRINT   8.MANAGE", Info},
+	TitlePrint:       {"打印", "PRINT", Info},
+	TitleManage:      {"管理", "MANAGEMENT", Info},
+	TitleQuery:       {"交易查询", "TRANSACTIONS", Info},
+	TitleEcho:        {"回响测试", "ECHO TEST", Info},
+	MenuPrint1:       {"1.重打最后一笔", "1.REPRINT LAST", Info},
+	MenuPrint2:       {"2.重打任意一笔", "2.REPRINT ANY", Info},
+	MenuManage1:      {"1.签到", "1.SIGN IN", Info},
+	MenuManage2:      {"2.回响测试", "2.ECHO TEST", Info},
+	MenuManage3:      {"3.交易查询", "3.TRANSACTIONS", Info},
+	MenuManage4:      {"4.修改主管密码", "4.SUPERVISOR PASSWORD", Info},
+	EchoOK:           {"通讯正常", "HOST REACHABLE", Info},
+	QueryHint:        {"[上/下]翻页 [取消]退出", "UP/DOWN, CANCEL", Info},
 	MenuPreAuth1:     {"1.预授权", "1.PRE-AUTH", Info},
 	MenuPreAuth2:     {"2.预授权撤销", "2.PRE-AUTH VOID", Info},
 	MenuPreAuth3:     {"3.预授权完成", "3.COMPLETION", Info},

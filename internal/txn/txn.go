@@ -450,9 +450,16 @@ func (e *Engine) PrintSlips(ctx context.Context, rec store.Record, reprint bool)
 	return nil
 }
 
-// Reprint prints the last transaction's slips again, marked as a reprint.
-func (e *Engine) Reprint(ctx context.Context) (store.Record, error) {
-	rec, err := e.journal.Last()
+// Reprint prints the slips of the last transaction (stan 0) or of voucher stan of
+// the current batch again, marked as a reprint.
+func (e *Engine) Reprint(ctx context.Context, stan txtype.STAN) (store.Record, error) {
+	var rec store.Record
+	var err error
+	if stan == 0 {
+		rec, err = e.journal.Last()
+	} else {
+		rec, err = e.FindVoucher(stan)
+	}
 	if err != nil {
 		return store.Record{}, fail(msgs.NoTransaction, err)
 	}
@@ -461,6 +468,37 @@ func (e *Engine) Reprint(ctx context.Context) (store.Record, error) {
 	}
 	e.audit("reprint", fmt.Sprintf("record %d", rec.ID))
 	return rec, e.PrintSlips(ctx, rec, true)
+}
+
+// Echo checks that the host answers (0820 echo test).
+func (e *Engine) Echo(ctx context.Context) error {
+	stan, err := e.journal.NextSTAN()
+	if err != nil {
+		return fail(msgs.JournalFailed, err)
+	}
+	batch, err := e.journal.Batch()
+	if err != nil {
+		return fail(msgs.JournalFailed, err)
+	}
+	rep, err := e.host.Do(ctx, iso8583.Request{Type: txtype.Echo, Terminal: e.set.Terminal, STAN: stan, Batch: batch}, e.stage(ctx))
+	if err != nil {
+		return fail(hostlink.MessageCode(err), fmt.Errorf("echo: %w", err))
+	}
+	if rep.RespCode != "00" {
+		return &Failure{Code: msgs.Declined, Err: fmt.Errorf("echo answered %s", rep.RespCode)}
+	}
+	return nil
+}
+
+// Today lists the journal's transactions since local midnight, newest first.
+func (e *Engine) Today() ([]store.Record, error) {
+	now := e.now()
+	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	recs, err := e.journal.List(store.Filter{From: from})
+	if err != nil {
+		return nil, fail(msgs.JournalFailed, err)
+	}
+	return recs, nil
 }
 
 func (e *Engine) slipOf(r store.Record, reprint bool) receipt.Slip {
