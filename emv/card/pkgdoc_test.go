@@ -1,0 +1,49 @@
+package card
+
+import (
+	goparser "go/parser"
+	"go/token"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestPackage_DocumentedAndImportsOnlyWhatItMay keeps the package comment and the
+// import rule of the package doc: the virtual card never imports the kernel, hal, store or the network
+func TestPackage_DocumentedAndImportsOnlyWhatItMay(t *testing.T) {
+	allowed := regexp.MustCompile(`^countertop/(emv/(tlv|apdu|crypto)|internal/cardprofile|testdata/emv)$`)
+	entries, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	documented := false
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := goparser.ParseFile(fset, name, nil, goparser.ImportsOnly|goparser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Doc != nil && strings.HasPrefix(f.Doc.Text(), "Package card ") {
+			documented = true
+		}
+		for _, imp := range f.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			std := !strings.Contains(strings.SplitN(path, "/", 2)[0], ".") && !strings.HasPrefix(path, "countertop")
+			if !std && !allowed.MatchString(path) {
+				t.Errorf("%s imports %s: not allowed (%s)", name, path, "the virtual card never imports the kernel, hal, store or the network")
+			}
+			if std && (path == "net" || strings.HasPrefix(path, "net/") || path == "os/exec") {
+				t.Errorf("%s imports %s: no network or processes here", name, path)
+			}
+		}
+	}
+	if !documented {
+		t.Error("no file has a package comment starting \"Package card \"")
+	}
+}

@@ -1,0 +1,49 @@
+package magstripe
+
+import (
+	goparser "go/parser"
+	"go/token"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestPackage_DocumentedAndImportsOnlyWhatItMay keeps the package comment and the
+// import rule of the package doc: only internal/carddata: never hal, the kernel, store or the network
+func TestPackage_DocumentedAndImportsOnlyWhatItMay(t *testing.T) {
+	allowed := regexp.MustCompile(`^countertop/internal/carddata$`)
+	entries, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	documented := false
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := goparser.ParseFile(fset, name, nil, goparser.ImportsOnly|goparser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Doc != nil && strings.HasPrefix(f.Doc.Text(), "Package magstripe ") {
+			documented = true
+		}
+		for _, imp := range f.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			std := !strings.Contains(strings.SplitN(path, "/", 2)[0], ".") && !strings.HasPrefix(path, "countertop")
+			if !std && !allowed.MatchString(path) {
+				t.Errorf("%s imports %s: not allowed (%s)", name, path, "only internal/carddata: never hal, the kernel, store or the network")
+			}
+			if std && (path == "net" || strings.HasPrefix(path, "net/") || path == "os/exec") {
+				t.Errorf("%s imports %s: no network or processes here", name, path)
+			}
+		}
+	}
+	if !documented {
+		t.Error("no file has a package comment starting \"Package magstripe \"")
+	}
+}
