@@ -266,6 +266,7 @@ func restore(backup, target string, force bool) (string, error) {
 		return "", err
 	}
 	replaced := ""
+	moved := false
 	if exists {
 		replaced = target + ".replaced-" + time.Now().UTC().Format(backupStamp)
 		// A hard link keeps target in place until the rename; file systems without
@@ -274,9 +275,15 @@ func restore(backup, target string, force bool) (string, error) {
 			if err := os.Rename(target, replaced); err != nil {
 				return "", err
 			}
+			moved = true
 		}
 	}
 	if err := os.Rename(tmp, target); err != nil {
+		if moved {
+			err = errors.Join(err, os.Rename(replaced, target)) // put it back
+		} else if replaced != "" {
+			os.Remove(replaced)
+		}
 		return "", err
 	}
 	return replaced, syncDir(dir)

@@ -90,8 +90,8 @@ func runRestore(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "posctl restore: stop posd first; nothing was changed")
 		case errors.Is(err, store.ErrInvalid) && !*force:
 			fmt.Fprintln(stderr, "posctl restore: nothing was changed; add --force to replace it anyway")
-		default:
-			fmt.Fprintln(stderr, "posctl restore: nothing was changed")
+		case errors.Is(err, store.ErrCorrupt), errors.Is(err, store.ErrSchema):
+			fmt.Fprintln(stderr, "posctl restore: the backup failed its check; nothing was changed")
 		}
 		return 1
 	}
