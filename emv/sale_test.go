@@ -489,3 +489,16 @@ func TestField55_CUPTagListInOrder(t *testing.T) {
 		t.Errorf("field 55 tags (-want +got):\n%s", diff)
 	}
 }
+
+func h(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func cardLoadKeys(t testing.TB) (card.Keys, error) { return card.LoadKeys() }
+
+func cardNew(p cardprofile.Profile, k card.Keys) (*card.Card, error) { return card.New(p, k) }
