@@ -1,7 +1,10 @@
 // Command posctl is the integrator's tool: inspect the journal, run scenario files,
-// decode host messages and TLV data, and compute MACs, PIN blocks and key check
-// values. One file per subcommand. Output goes to stdout; errors go to stderr with a
-// non-zero exit status, and never show a full PAN, a track, a PIN block or a key.
+// decode host messages and TLV data, compute MACs, PIN blocks, key check values and
+// EMV cryptograms, and load keys. One file per subcommand. Output goes to stdout;
+// errors go to stderr with a non-zero exit status. Journal output shows masked card
+// numbers only and keys are shown as check values, except where an integrator asks
+// for a derived key (crypto icc-mk, session-key); decode prints what it is given
+// unless --mask is set.
 package main
 
 import (
@@ -21,6 +24,9 @@ type command struct {
 var commands = map[string]command{
 	"journal":  {"list, show the journal's transactions (masked)", runJournal},
 	"scenario": {"run scenario files against a simulated terminal", runScenario},
+	"decode":   {"decode host messages (ISO 8583) and EMV TLV data as JSON", runDecode},
+	"crypto":   {"compute MACs, PIN blocks, key check values and EMV cryptograms", runCrypto},
+	"keys":     {"load the terminal master key into the key file; show check values", runKeys},
 }
 
 func main() {

@@ -18,7 +18,6 @@ import (
 	"countertop/hal/sim"
 	"countertop/internal/cardprofile"
 	"countertop/internal/config"
-	"countertop/internal/keys"
 	"countertop/internal/terminal"
 )
 
@@ -37,9 +36,9 @@ func openDevices(ctx context.Context, cfg config.Config, log *slog.Logger, stop 
 	if cfg.Devices.Console != "console" {
 		return dev, nil, errors.New("devices.console: posd needs \"console\" (\"sim\" is for scenario files)")
 	}
-	tmk, err := keys.ParseHexKey(cfg.Keys.TMK)
+	tmk, _, err := terminal.Keys(cfg)
 	if err != nil {
-		return dev, nil, fmt.Errorf("keys.tmk: %w", err)
+		return dev, nil, err
 	}
 	cards, err := terminal.Cards(cfg)
 	if err != nil {

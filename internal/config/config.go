@@ -62,9 +62,13 @@ type Host struct {
 	ReversalRetries int      `toml:"reversal_retries"`
 }
 
-// Keys holds the terminal master key. In production the TMK is loaded with
-// `posctl keys load`; the default here is the simulator's published test key.
+// Keys says where the terminal master key comes from. On a real terminal it is the
+// key file that `posctl keys load` writes (File, wrapped under the key in KEKFile);
+// the hex values are for simulators and tests (the default is the acquirer
+// simulator's published test key) and are ignored when File is set.
 type Keys struct {
+	File       string `toml:"file"`         // key file from `posctl keys load`
+	KEKFile    string `toml:"kek_file"`     // its key-encryption key (mode 0600)
 	TMK        string `toml:"tmk"`          // hex, 16 or 24 bytes
 	PANHashKey string `toml:"pan_hash_key"` // hex, keys the PAN look-up hash in the journal
 }
@@ -237,11 +241,16 @@ func (c Config) Validate() error {
 	if c.Host.ReversalRetries < 1 || c.Host.ReversalRetries > 10 {
 		bad("host.reversal_retries", "%d is not within 1..10", c.Host.ReversalRetries)
 	}
-	if !hexKey.MatchString(c.Keys.TMK) {
-		bad("keys.tmk", "not 32 or 48 hex digits")
-	}
-	if b, err := hex.DecodeString(c.Keys.PANHashKey); err != nil || len(b) < 16 {
-		bad("keys.pan_hash_key", "not at least 32 hex digits")
+	switch {
+	case c.Keys.File != "" && c.Keys.KEKFile == "":
+		bad("keys.kek_file", "empty with keys.file set")
+	case c.Keys.File == "":
+		if !hexKey.MatchString(c.Keys.TMK) {
+			bad("keys.tmk", "not 32 or 48 hex digits")
+		}
+		if b, err := hex.DecodeString(c.Keys.PANHashKey); err != nil || len(b) < 16 {
+			bad("keys.pan_hash_key", "not at least 32 hex digits")
+		}
 	}
 	if c.Journal.Path == "" {
 		bad("journal.path", "empty")

@@ -18,7 +18,6 @@ import (
 	"countertop/internal/acquirer"
 	"countertop/internal/cardprofile"
 	"countertop/internal/config"
-	"countertop/internal/keys"
 	"countertop/internal/operators"
 	"countertop/internal/terminal"
 	"countertop/store"
@@ -114,9 +113,9 @@ func Run(ctx context.Context, sc *Scenario, o Options) (err error) {
 		defer os.RemoveAll(dir)
 		cfg.Journal.Path = filepath.Join(dir, "journal.db")
 	}
-	tmk, err := keys.ParseHexKey(cfg.Keys.TMK)
+	tmk, _, err := terminal.Keys(cfg)
 	if err != nil {
-		return fmt.Errorf("keys.tmk: %w", err)
+		return err
 	}
 	r := &runner{sc: sc, opt: o, act: sim.NewActivity(), display: sim.NewDisplay(), printer: sim.NewPrinter()}
 	r.keypad = sim.NewKeypad(r.act)
@@ -308,7 +307,7 @@ func (r *runner) step(ctx context.Context, st Step) error {
 		if err := r.stop(); err != nil {
 			return r.fail(st, err.Error())
 		}
-		tmk, _ := keys.ParseHexKey(r.cfg.Keys.TMK)
+		tmk, _, _ := terminal.Keys(r.cfg)
 		r.pinpad = sim.NewPINPad(r.act, tmk)
 		r.mark = r.display.Len()
 		if err := r.start(ctx); err != nil {

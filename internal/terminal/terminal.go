@@ -66,13 +66,9 @@ func Open(cfg config.Config, dev Devices, log *slog.Logger) (*Terminal, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
-	tmk, err := keys.ParseHexKey(cfg.Keys.TMK)
+	tmk, hashKey, err := Keys(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("keys.tmk: %w", err)
-	}
-	hashKey, err := hex.DecodeString(cfg.Keys.PANHashKey)
-	if err != nil {
-		return nil, fmt.Errorf("keys.pan_hash_key: %w", err)
+		return nil, err
 	}
 	db, err := store.Open(cfg.Journal.Path, &store.Options{Timeout: cfg.Journal.LockTimeout.Duration})
 	if err != nil {
@@ -115,12 +111,40 @@ func Open(cfg config.Config, dev Devices, log *slog.Logger) (*Terminal, error) {
 	return t, nil
 }
 
+// Keys returns the terminal master key and the journal's PAN hash key: from the key
+// file when keys.file is set, else from the hex test values.
+func Keys(cfg config.Config) (keys.Key, []byte, error) {
+	if cfg.Keys.File != "" {
+		kek, err := keys.LoadKEK(cfg.Keys.KEKFile)
+		if err != nil {
+			return keys.Key{}, nil, fmt.Errorf("keys.kek_file: %w", err)
+		}
+		kf, err := keys.LoadKeyFile(cfg.Keys.File, kek)
+		if err != nil {
+			return keys.Key{}, nil, fmt.Errorf("keys.file: %w", err)
+		}
+		if kf.PANHash.IsZero() {
+			return keys.Key{}, nil, fmt.Errorf("keys.file %s holds no pan-hash key (posctl keys load --slot pan-hash)", cfg.Keys.File)
+		}
+		return kf.TMK, kf.PANHash.Bytes(), nil
+	}
+	tmk, err := keys.ParseHexKey(cfg.Keys.TMK)
+	if err != nil {
+		return keys.Key{}, nil, fmt.Errorf("keys.tmk: %w", err)
+	}
+	hashKey, err := hex.DecodeString(cfg.Keys.PANHashKey)
+	if err != nil {
+		return keys.Key{}, nil, fmt.Errorf("keys.pan_hash_key: %w", err)
+	}
+	return tmk, hashKey, nil
+}
+
 // NewAcquirer starts the acquirer simulator on loopback with the keys, MAC algorithm
 // and test cards of cfg, as embedded mode does.
 func NewAcquirer(cfg config.Config, log *slog.Logger) (*acquirer.Server, error) {
-	tmk, err := keys.ParseHexKey(cfg.Keys.TMK)
+	tmk, _, err := Keys(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("keys.tmk: %w", err)
+		return nil, err
 	}
 	cards, err := Cards(cfg)
 	if err != nil {
