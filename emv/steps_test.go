@@ -211,3 +211,56 @@ func TestODA_RevokedIssuerCertificate_SetsDDAFailed(t *testing.T) {
 	}, 100, emv.StepODA)
 	wantBits(t, s, []emv.TVRBit{emv.TVRDDAFailed}, nil)
 }
+
+func TestCDA_BadSignatureAtGenAC_SetsTVRB1b3AndDeclines(t *testing.T) {
+	c, p := virtualCard(t, "cup-pboc-credit", nil, "bad_cda_signature")
+	cfg := testConfig(t)
+	for i := range cfg.AIDs {
+		cfg.AIDs[i].FloorLimit = 100000
+	}
+	s := newSale(t, cfg, c, p, 5000)
+	if err := s.tx.Run(context.Background(), emv.StepGenAC1); err != nil {
+		t.Fatal(err)
+	}
+	check(t, s.result(), result{Outcome: "DECLINED", AC: "AAC", TVR: "0400000000", TSI: "E800", CVM: "1E0300"})
+}
+
+type chooser struct {
+	pick    int
+	confirm bool
+	asked   []string
+}
+
+func (c *chooser) Choose(ctx context.Context, cs []emv.Candidate) (int, error) {
+	for _, x := range cs {
+		c.asked = append(c.asked, x.Label)
+	}
+	return c.pick, nil
+}
+
+func (c *chooser) Confirm(ctx context.Context, x emv.Candidate) (bool, error) {
+	c.asked = append(c.asked, "confirm "+x.Label)
+	return c.confirm, nil
+}
+
+func TestSelection_ConfirmationRequiredAsksCardholder(t *testing.T) {
+	for _, ok := range []bool{true, false} {
+		c, p := virtualCard(t, "visa-chip", func(c *cardprofile.ChipProfile) { c.Confirm = true })
+		k, err := emv.New(testConfig(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch := &chooser{confirm: ok}
+		tx := k.NewTransaction(c, emv.Params{Amount: 100, Time: saleTime, Random: fixedRand(0), Cardholder: ch, PIN: &pinPad{pins: []string{p.PIN}}})
+		err = tx.Run(context.Background(), emv.StepSelect)
+		if !tx.SelectionRequired() && ok {
+			t.Error("one candidate needing confirmation: selection required")
+		}
+		if ok && err != nil || !ok && tx.Outcome() != emv.NotAccepted {
+			t.Errorf("confirm=%v: err %v outcome %v", ok, err, tx.Outcome())
+		}
+		if len(ch.asked) != 1 || ch.asked[0] != "confirm VISA CREDIT" {
+			t.Errorf("asked %q", ch.asked)
+		}
+	}
+}

@@ -290,6 +290,9 @@ func (c *Card) generateAC(p1 byte, data []byte) ([]byte, error) {
 		idn := c.idn()
 		dyn := append(append(append(append([]byte{byte(len(idn))}, idn...), cid...), ac...), h.Sum(nil)...)
 		s := c.sdad(dyn, c.un)
+		if c.faults[FaultBadCDASignature] {
+			s[len(s)/2] ^= 0x01
+		}
 		return sw(tlv.TLV{Tag: 0x77, Children: append(objs, t(0x9F4B, s))}.Bytes(), 0x9000), nil
 	}
 	if c.c.ACFormat == 2 {

@@ -51,6 +51,7 @@ const (
 	FaultWrongAFL          = "wrong_afl"           // AFL names records the card does not have
 	FaultMalformedTLV      = "malformed_tlv"       // the first record is not well-formed BER-TLV
 	FaultRemovedAtGenAC    = "removed_at_genac"    // Transmit fails with ErrRemoved at GENERATE AC
+	FaultBadCDASignature   = "bad_cda_signature"   // the SDAD in a CDA GENERATE AC response is corrupted
 )
 
 // ErrRemoved is returned by Transmit once the card has been "pulled out".

@@ -73,7 +73,7 @@ type ChipProfile struct {
 	PINTries      *int              `json:"pin_tries,omitempty"`     // 9F17 at insertion; nil: the limit
 	OfflineLimit  int64             `json:"offline_limit_minor"`     // card risk management: above it a TC request gets an ARQC
 	Decline       bool              `json:"decline,omitempty"`       // the card answers AAC to every GENERATE AC
-	Faults        []string          `json:"faults,omitempty"`        // see emv/card: bad_sda_signature, expired_issuer_cert, blocked_app, pin_blocked, wrong_afl, malformed_tlv, removed_at_genac
+	Faults        []string          `json:"faults,omitempty"`        // see emv/card: bad_sda_signature, bad_cda_signature, expired_issuer_cert, blocked_app, pin_blocked, wrong_afl, malformed_tlv, removed_at_genac
 	Tags          map[string]string `json:"tags,omitempty"`          // extra record data, tag → hex
 }
 
