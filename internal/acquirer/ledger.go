@@ -21,6 +21,7 @@ type Entry struct {
 	AuthCode       string
 	Time           time.Time
 	Reversed       bool   // a 0400 for it arrived
+	Reversals      int    // how many 0400s for it arrived (repeats are answered, not applied)
 	ReversalReason string // field 39 of the first reversal
 	Voided         bool   // a void (or completion/pre-auth void) approved against it
 }
@@ -88,6 +89,7 @@ func (l *ledger) reverse(tid string, stan txtype.STAN, reason string) bool {
 		l.orphanReversals++
 		return false
 	}
+	r.Reversals++
 	if !r.Reversed {
 		r.Reversed = true
 		r.ReversalReason = reason

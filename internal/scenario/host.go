@@ -37,7 +37,7 @@ func (r *runner) hostStep(st Step) error {
 
 // expectLedger compares the acquirer simulator's ledger with field=value pairs:
 // count (approved transactions it holds), and of its last entry: type, amount, stan,
-// reversed, reason, voided.
+// reversed, reversals (how many 0400s arrived), reason, voided.
 func (r *runner) expectLedger(st Step, args []string) error {
 	entries := r.acq.Ledger()
 	got := map[string]string{"count": strconv.Itoa(len(entries))}
@@ -45,6 +45,7 @@ func (r *runner) expectLedger(st Step, args []string) error {
 		e := entries[n-1]
 		got["type"], got["amount"], got["stan"] = e.Type.String(), e.Amount.Decimal(), e.STAN.String()
 		got["reversed"], got["reason"], got["voided"] = strconv.FormatBool(e.Reversed), e.ReversalReason, strconv.FormatBool(e.Voided)
+		got["reversals"] = strconv.Itoa(e.Reversals)
 	}
 	want, have := map[string]string{}, map[string]string{}
 	for _, kv := range args {
