@@ -502,3 +502,58 @@ func h(t testing.TB, s string) []byte {
 func cardLoadKeys(t testing.TB) (card.Keys, error) { return card.LoadKeys() }
 
 func cardNew(p cardprofile.Profile, k card.Keys) (*card.Card, error) { return card.New(p, k) }
+
+// encPad is a PIN pad that also enciphers offline PINs (emv.EncipheredPINEntry).
+type encPad struct {
+	pinPad
+	enciphered int
+}
+
+func (p *encPad) OfflineEncipheredPIN(ctx context.Context, req emv.OfflineEncipheredPINRequest) ([]byte, error) {
+	pin := p.pins[min(p.enciphered, len(p.pins)-1)]
+	p.enciphered++
+	block, err := emv.PlaintextPINBlock(pin)
+	if err != nil {
+		return nil, err
+	}
+	return emv.EncipherPIN(block, req.Challenge, req.Modulus, req.Exponent, fixedRand(0x33))
+}
+
+func TestCVM_OfflineEncipheredPIN_WrongThenRight(t *testing.T) {
+	c, p := virtualCard(t, "mc-chip", func(c *cardprofile.ChipProfile) { c.CVMList = "0000000000000000" + "4403" + "1F03" })
+	k, err := emv.New(testConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pad := &encPad{pinPad: pinPad{pins: []string{"0000", p.PIN}}}
+	tx := k.NewTransaction(c, emv.Params{Amount: 2500, Time: saleTime, Random: fixedRand(1), PIN: pad})
+	if err := tx.Run(context.Background(), emv.StepCVM); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := tx.Get(0x9F34); hexOf(v) != "440302" || pad.enciphered != 2 {
+		t.Errorf("9F34 = %X after %d entries", v, pad.enciphered)
+	}
+}
+
+func TestCVM_EncipheredPINWithoutCapablePINPad_NotSupported(t *testing.T) {
+	c, p := virtualCard(t, "mc-chip", func(c *cardprofile.ChipProfile) { c.CVMList = "0000000000000000" + "4403" + "1F03" })
+	s := newSale(t, testConfig(t), c, p, 2500)
+	if err := s.tx.Run(context.Background(), emv.StepCVM); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := s.tx.Get(0x9F34); hexOf(v) != "1F0302" {
+		t.Errorf("9F34 = %X: condition 03 and no enciphering PIN pad skip the rule", v)
+	}
+}
+
+func TestPlaintextPINBlock_ISO9564Format2(t *testing.T) {
+	b, err := emv.PlaintextPINBlock("4315")
+	if err != nil || hexOf(b) != "244315FFFFFFFFFF" {
+		t.Errorf("block = %X, %v", b, err)
+	}
+	for _, bad := range []string{"123", "1234567890123", "12a4"} {
+		if _, err := emv.PlaintextPINBlock(bad); !errors.Is(err, emv.ErrPINFormat) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}

@@ -158,8 +158,10 @@ func (t *Transaction) cvmSupported(code byte) (known, supported bool) {
 		return true, b&0x40 != 0
 	case CVMPlaintextPINSig:
 		return true, b&0x80 != 0 && b&0x20 != 0
-	case CVMEncipheredPIN, CVMEncipheredPINSig:
-		return true, false // offline enciphered PIN is not implemented by this kernel
+	case CVMEncipheredPIN:
+		return true, b&0x10 != 0 && t.encipheredSupported()
+	case CVMEncipheredPINSig:
+		return true, b&0x10 != 0 && b&0x20 != 0 && t.encipheredSupported()
 	case CVMSignature:
 		return true, b&0x20 != 0
 	case CVMNoCVM:
@@ -271,72 +273,18 @@ func (t *Transaction) performCVM(ctx context.Context, code byte) (byte, error) {
 		t.onlinePIN = block
 		t.tvr.Set(TVROnlinePINEntered)
 		return CVMResultUnknown, nil
-	case CVMPlaintextPIN, CVMPlaintextPINSig:
-		res, err := t.offlinePlaintextPIN(ctx)
+	case CVMPlaintextPIN, CVMPlaintextPINSig, CVMEncipheredPIN, CVMEncipheredPINSig:
+		res, err := t.offlinePIN(ctx, code == CVMEncipheredPIN || code == CVMEncipheredPINSig)
 		if err != nil || res == CVMResultFailed {
 			return res, err
 		}
-		if code == CVMPlaintextPINSig {
+		if code == CVMPlaintextPINSig || code == CVMEncipheredPINSig {
 			t.signature = true
 			return CVMResultUnknown, nil
 		}
 		return res, nil
 	}
 	return CVMResultFailed, nil
-}
-
-func (t *Transaction) offlinePlaintextPIN(ctx context.Context) (byte, error) {
-	if t.p.PIN == nil {
-		t.tvr.Set(TVRPINPadNotWorking)
-		return CVMResultFailed, nil
-	}
-	tries := -1
-	r, err := t.t.exchange(ctx, "get data 9F17", apdu.Command{CLA: 0x80, INS: 0xCA, P1: 0x9F, P2: 0x17, Le: apdu.Le(0)})
-	if err != nil {
-		return 0, t.xerr(err)
-	}
-	if r.SW() == apdu.Success {
-		if tl, err := tlv.Parse(r.Data); err == nil {
-			if v, ok := tlv.Find(tl, 0x9F17); ok && len(v.Value) == 1 {
-				tries = int(v.Value[0])
-				t.icc[0x9F17] = v.Value
-			}
-		}
-	}
-	if tries == 0 {
-		t.tvr.Set(TVRPINTryLimitExceeded)
-		return CVMResultFailed, nil
-	}
-	for {
-		data, err := t.p.PIN.OfflinePlaintextPIN(ctx, OfflinePINRequest{TriesLeft: tries, LastTry: tries == 1})
-		switch {
-		case errors.Is(err, ErrPINBypassed):
-			t.tvr.Set(TVRPINNotEntered)
-			return CVMResultFailed, nil
-		case errors.Is(err, ErrPINPadUnavailable):
-			t.tvr.Set(TVRPINPadNotWorking)
-			return CVMResultFailed, nil
-		case err != nil:
-			return 0, fmt.Errorf("offline pin: %w", err)
-		}
-		r, err := t.t.exchange(ctx, "verify", apdu.Command{CLA: 0x00, INS: 0x20, P2: 0x80, Data: data})
-		if err != nil {
-			return 0, t.xerr(err)
-		}
-		sw := r.SW()
-		if sw == apdu.Success {
-			return CVMResultSuccess, nil
-		}
-		if left, ok := sw.TriesLeft(); ok && left > 0 {
-			tries = left
-			continue
-		}
-		if left, ok := sw.TriesLeft(); (ok && left == 0) || sw == apdu.AuthMethodBlocked || sw == apdu.DataInvalidated {
-			t.tvr.Set(TVRPINTryLimitExceeded)
-			return CVMResultFailed, nil
-		}
-		return CVMResultFailed, nil
-	}
 }
 
 // --- terminal risk management (Book 3 10.6) ---

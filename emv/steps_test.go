@@ -264,3 +264,17 @@ func TestSelection_ConfirmationRequiredAsksCardholder(t *testing.T) {
 		}
 	}
 }
+
+func TestCDA_OnlineBothGenACsSigned(t *testing.T) {
+	c, p := virtualCard(t, "cup-pboc-credit", nil)
+	s := newSale(t, testConfig(t), c, p, 200000)
+	ctx := context.Background()
+	if err := s.tx.Run(ctx, emv.StepGenAC1); err != nil {
+		t.Fatal(err)
+	}
+	check(t, s.result(), result{Outcome: "ONLINE", AC: "ARQC", TVR: "0000008000", TSI: "E800", CVM: "1E0300"})
+	if err := s.tx.CompleteOnline(ctx, issuer(t, p, s.tx.Field55(), true)); err != nil {
+		t.Fatal(err)
+	}
+	check(t, s.result(), result{Outcome: "APPROVED", AC: "TC", TVR: "0000008000", TSI: "F800", CVM: "1E0300"})
+}

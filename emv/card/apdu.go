@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/big"
 
 	"countertop/emv/crypto"
 	"countertop/emv/tlv"
@@ -50,6 +51,8 @@ func (c *Card) Transmit(ctx context.Context, capdu []byte) ([]byte, error) {
 		return c.internalAuthenticate(data), nil
 	case cla == 0x00 && ins == 0x20:
 		return c.verify(p2, data), nil
+	case cla == 0x00 && ins == 0x84:
+		return c.getChallenge(), nil
 	case cla == 0x80 && ins == 0xAE:
 		if c.faults[FaultRemovedAtGenAC] {
 			c.removed = true
@@ -183,8 +186,29 @@ func (c *Card) internalAuthenticate(data []byte) []byte {
 	return sw(tlv.Encode(t(0x80, s)), 0x9000)
 }
 
+// getChallenge returns 8 bytes derived from the ATC and a counter: unpredictable
+// enough for a test card, and the same in every run so transcripts can be replayed.
+func (c *Card) getChallenge() []byte {
+	c.nchal++
+	c.challenge = sha([]byte{byte(c.atc >> 8), byte(c.atc), byte(c.nchal)})[:8]
+	return sw(c.challenge, 0x9000)
+}
+
 func (c *Card) verify(p2 byte, data []byte) []byte {
-	if p2 != 0x80 || len(data) != 8 {
+	if p2 == 0x88 {
+		// Offline enciphered PIN (Book 2 7.2): 7F || block || challenge || pad under the ICC key.
+		n := c.keys.ICC.Size()
+		if len(data) != n || c.challenge == nil {
+			return sw(nil, 0x6985)
+		}
+		m := new(big.Int).Exp(new(big.Int).SetBytes(data), c.keys.ICC.D, c.keys.ICC.N).FillBytes(make([]byte, n))
+		ch := c.challenge
+		c.challenge = nil
+		if m[0] != 0x7F || !bytes.Equal(m[9:17], ch) {
+			return sw(nil, 0x6985)
+		}
+		data = m[1:9]
+	} else if p2 != 0x80 || len(data) != 8 {
 		return sw(nil, 0x6A86)
 	}
 	if c.tries == 0 {

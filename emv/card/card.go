@@ -1,11 +1,11 @@
 // Package card owns a virtual EMV ICC driven by the chip profiles of testdata/cards
 // (internal/cardprofile.ChipProfile): one payment application with its own RSA keys
 // certified by the test CA of testdata/emv, SDA/DDA/CDA signatures computed for real,
-// ARQC/TC/AAC under the EMV common session key, offline plaintext PIN with a try
-// counter, issuer authentication (ARPC method 1 or 2) checked, issuer script commands
-// applied, and scriptable faults (bad SDA signature, expired issuer certificate,
-// blocked application, PIN try limit exceeded, wrong AFL, malformed TLV, card removed
-// at GENERATE AC).
+// ARQC/TC/AAC under the EMV common session key, offline PIN (plaintext, and enciphered
+// under the ICC key after GET CHALLENGE) with a try counter, issuer authentication
+// (ARPC method 1 or 2) checked, issuer script commands applied, and scriptable faults
+// (bad SDA or CDA signature, expired issuer certificate, blocked application, PIN try
+// limit exceeded, wrong AFL, malformed TLV, card removed at GENERATE AC).
 //
 // A *Card implements the kernel's Card interface (Transmit), and so hal/sim's Chip and
 // the card side of vpcd. It imports emv/tlv, emv/apdu, emv/crypto, internal/cardprofile
@@ -139,6 +139,8 @@ type Card struct {
 	arqc       []byte
 	sk         []byte
 	issuerAuth int // 0 not done, 1 ok, 2 failed
+	challenge  []byte
+	nchal      byte
 	log        []string
 	extra      map[tlv.Tag][]byte // PUT DATA results
 }
