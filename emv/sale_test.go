@@ -557,3 +557,34 @@ func TestPlaintextPINBlock_ISO9564Format2(t *testing.T) {
 		}
 	}
 }
+
+func TestReceipt_ChipSlipData(t *testing.T) {
+	c, p := virtualCard(t, "cup-chip-swiped", nil)
+	s := newSale(t, testConfig(t), c, p, 10000)
+	ctx := context.Background()
+	if err := s.tx.Run(ctx, emv.StepGenAC1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.tx.CompleteOnline(ctx, issuer(t, p, s.tx.Field55(), true)); err != nil {
+		t.Fatal(err)
+	}
+	r := s.tx.Receipt()
+	ac, _ := s.tx.Get(0x9F26)
+	want := emv.Receipt{AID: "A000000333010101", Label: "PBOC DEBIT", AC: hexOf(ac), ACType: "TC", TVR: "0000048000", TSI: "F800", ATC: "0011", CVMResult: "420300", ARC: "00"}
+	if diff := cmp.Diff(want, r); diff != "" || len(ac) != 8 {
+		t.Errorf("receipt (-want +got):\n%s", diff)
+	}
+}
+
+func TestPINFuncs_NilIsPINPadUnavailable(t *testing.T) {
+	c, p := virtualCard(t, "cup-chip-swiped", nil)
+	k, _ := emv.New(testConfig(t))
+	tx := k.NewTransaction(c, emv.Params{Amount: 100, Time: saleTime, Random: fixedRand(0), PIN: emv.PINFuncs{}})
+	if err := tx.Run(context.Background(), emv.StepCVM); err != nil {
+		t.Fatal(err)
+	}
+	if !tx.TVR().Has(emv.TVRPINPadNotWorking) {
+		t.Errorf("TVR %s", tx.TVR())
+	}
+	_ = p
+}
