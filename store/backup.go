@@ -33,9 +33,11 @@ var backupMu sync.Mutex
 // "<journal name>-<UTC time>.db", so a backup that exists is complete. It returns the
 // backup's path.
 //
-// Pruning removes older files named like this journal's backups and temporary files
-// left by a crash during an earlier Backup; nothing else in dir is touched. keep must
-// be at least 1 (ErrInvalid).
+// Pruning removes older files named like this journal's backups (by the time in their
+// names; the backup just written is always kept) and temporary files left by a crash
+// during an earlier Backup; nothing else in dir is touched. If only
+// the pruning fails, the new backup's path is returned with the error; otherwise the
+// path is "" on error. keep must be at least 1 (ErrInvalid).
 func (db *DB) Backup(dir string, keep int) (string, error) {
 	if keep < 1 {
 		return "", fmt.Errorf("back up journal %s: keep %d backups: %w", db.path, keep, ErrInvalid)
@@ -44,7 +46,7 @@ func (db *DB) Backup(dir string, keep int) (string, error) {
 	defer backupMu.Unlock()
 	path, err := db.backup(dir, keep)
 	if err != nil {
-		return "", fmt.Errorf("backup into %s: %w", dir, markNoSpace(err))
+		return path, fmt.Errorf("backup into %s: %w", dir, markNoSpace(err))
 	}
 	return path, nil
 }
@@ -58,13 +60,18 @@ func (db *DB) backup(dir string, keep int) (string, error) {
 	for i := 2; ; i++ { // two backups within a nanosecond (a coarse clock)
 		if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) {
 			break
+		} else if err != nil {
+			return "", err
 		}
 		name = filepath.Join(dir, fmt.Sprintf("%s%s-%d.db", prefix, db.clock().UTC().Format(backupStamp), i))
 	}
 	if err := db.writeFile(name, "."+prefix); err != nil {
 		return "", err
 	}
-	return name, pruneBackups(dir, prefix, keep)
+	if err := pruneBackups(dir, prefix, keep, filepath.Base(name)); err != nil {
+		return name, err
+	}
+	return name, nil
 }
 
 // backupPrefix is the start of the names of a journal's backups: "journal-" for
@@ -84,9 +91,10 @@ func isBackupName(name, prefix string) bool {
 	return err == nil
 }
 
-// pruneBackups removes all but the newest keep backups, and temporary files of
-// interrupted backups.
-func pruneBackups(dir, prefix string, keep int) error {
+// pruneBackups removes all but the keep backups that are newest by their names, and
+// temporary files of interrupted backups. The backup just written (latest) is always
+// kept, even if a clock set back gave it an older name than others.
+func pruneBackups(dir, prefix string, keep int, latest string) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return fmt.Errorf("prune backups: %w", err)
@@ -95,6 +103,7 @@ func pruneBackups(dir, prefix string, keep int) error {
 	var errs []error
 	for _, e := range entries {
 		switch n := e.Name(); {
+		case n == latest:
 		case isBackupName(n, prefix):
 			backups = append(backups, n)
 		case strings.HasPrefix(n, "."+prefix) && strings.HasSuffix(n, ".tmp"):
@@ -105,7 +114,7 @@ func pruneBackups(dir, prefix string, keep int) error {
 	slices.SortFunc(backups, func(a, b string) int { // by time, then the -N of a clash
 		return cmp.Or(strings.Compare(a[:n], b[:n]), cmp.Compare(len(a), len(b)), strings.Compare(a, b))
 	})
-	for len(backups) > keep {
+	for len(backups) > keep-1 {
 		errs = append(errs, os.Remove(filepath.Join(dir, backups[0])))
 		backups = backups[1:]
 	}

@@ -346,3 +346,26 @@ func TestRestore(t *testing.T) {
 		}
 	})
 }
+
+// A clock that was set back (a terminal whose RTC lost its battery, then NTP) gives new
+// backups older names than existing ones: the backup just taken is kept all the same.
+func TestBackupKeepsTheNewestAfterTheClockWentBack(t *testing.T) {
+	db, _ := openClocked(t)
+	sale(t, db, 1)
+	dir := t.TempDir()
+	for _, future := range []string{"journal-20301231T000000.000000000Z.db", "journal-20311231T000000.000000000Z.db"} {
+		writeFile(t, filepath.Join(dir, future), "from when the clock was wrong")
+	}
+	for i := range 3 {
+		p, err := db.Backup(dir, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.VerifyBackup(p); err != nil {
+			t.Errorf("backup %d just taken: %v", i, err)
+		}
+		if n := len(dirNames(t, dir)); n != 2 {
+			t.Errorf("backup %d: %d files in the directory, want 2: %v", i, n, dirNames(t, dir))
+		}
+	}
+}
