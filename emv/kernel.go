@@ -5,15 +5,18 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"countertop/emv/apdu"
 	"countertop/emv/tlv"
+	"countertop/internal/carddata"
 )
 
 // Kernel holds the terminal configuration; it is safe for concurrent use and starts
@@ -640,9 +643,26 @@ func (t *Transaction) ReadData(ctx context.Context) error {
 	return nil
 }
 
-// PAN returns the PAN digits from 5A (F padding removed). Never log it unmasked.
-func (t *Transaction) PAN() string {
+// pan returns the PAN digits from 5A (F padding removed).
+func (t *Transaction) pan() string {
 	return digits(t.icc[0x5A])
+}
+
+// PAN returns the card number from 5A as a carddata.PAN (which prints masked). The
+// error is carddata's (length, Luhn): the kernel itself never rejects ICC data on the
+// Luhn check, the caller decides.
+func (t *Transaction) PAN() (carddata.PAN, error) {
+	return carddata.ParsePAN(t.pan())
+}
+
+// Track2 returns the Track 2 Equivalent Data (57) as a carddata.Track2, for field 35.
+func (t *Transaction) Track2() (carddata.Track2, error) {
+	v, ok := t.icc[0x57]
+	if !ok {
+		return carddata.Track2{}, fmt.Errorf("track 2 equivalent data (57): %w", carddata.ErrBadTrack)
+	}
+	s := strings.TrimRight(strings.ToUpper(hex.EncodeToString(v)), "F")
+	return carddata.ParseTrack2(s)
 }
 
 func digits(b []byte) string {

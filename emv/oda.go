@@ -232,7 +232,7 @@ func (t *Transaction) issuerKey() (PublicKey, bool) {
 		t.tvr.Set(TVRICCDataMissing)
 		return PublicKey{}, false
 	}
-	pk, err := RecoverIssuerKey(k, cert, t.icc[0x92], exp, t.PAN(), t.now, t.k.cfg.Revoked)
+	pk, err := RecoverIssuerKey(k, cert, t.icc[0x92], exp, t.pan(), t.now, t.k.cfg.Revoked)
 	return pk, err == nil
 }
 
@@ -251,7 +251,7 @@ func (t *Transaction) iccKey() bool {
 	if !ok {
 		return false
 	}
-	pk, err := RecoverICCKey(ik, cert, t.icc[0x9F48], exp, static, t.PAN(), t.now)
+	pk, err := RecoverICCKey(ik, cert, t.icc[0x9F48], exp, static, t.pan(), t.now)
 	if err != nil {
 		return false
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"strings"
 	"testing"
@@ -587,4 +588,20 @@ func TestPINFuncs_NilIsPINPadUnavailable(t *testing.T) {
 		t.Errorf("TVR %s", tx.TVR())
 	}
 	_ = p
+}
+
+func TestPANAndTrack2_AsMaskedCardData(t *testing.T) {
+	c, p := virtualCard(t, "cup-chip-swiped", nil)
+	s := newSale(t, testConfig(t), c, p, 100)
+	if err := s.tx.Run(context.Background(), emv.StepRecords); err != nil {
+		t.Fatal(err)
+	}
+	pan, err := s.tx.PAN()
+	if err != nil || pan.Reveal() != p.PAN || strings.Contains(fmt.Sprint(pan), p.PAN) {
+		t.Errorf("PAN %v, %v", pan, err)
+	}
+	tr, err := s.tx.Track2()
+	if err != nil || tr.ServiceCode() != "201" || tr.PAN().Reveal() != p.PAN {
+		t.Errorf("track 2 %v, %v", tr, err)
+	}
 }

@@ -314,7 +314,7 @@ func (t *Transaction) ManageRisk(ctx context.Context) error {
 		return nil
 	}
 	t.tsi.Set(TSITerminalRiskManagement)
-	pan := t.PAN()
+	pan := t.pan()
 	if t.k.cfg.ExceptionFile != nil && t.k.cfg.ExceptionFile(pan) {
 		t.tvr.Set(TVRCardOnExceptionFile)
 	}
