@@ -9,7 +9,8 @@
 // emv/card (a virtual ICC) and emv/emvtest (APDU transcript playback).
 //
 // emv never imports hal, store, internal/txn or the network (a test enforces it: only
-// emv/tlv, emv/apdu and emv/emvtest from countertop). The kernel declares the one thing it needs from a card itself:
+// emv/tlv, emv/apdu, emv/emvtest and internal/carddata from countertop). The kernel
+// declares the one thing it needs from a card itself:
 //
 //	type Card interface {
 //		Transmit(ctx context.Context, capdu []byte) (rapdu []byte, err error)
