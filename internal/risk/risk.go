@@ -150,6 +150,9 @@ func salesTxn(t txtype.Type) bool {
 // an alarm could not be audited; the alarms found so far are still returned, and the
 // caller decides (posd refuses only on Blocked).
 func (e *Engine) Check(c Candidate) ([]Alarm, error) {
+	if c.Time.IsZero() {
+		return nil, fmt.Errorf("risk check %v: candidate has no time", c.Type)
+	}
 	var alarms []Alarm
 	cfg := e.cfg
 	if r := cfg.Amount; r.Enabled && c.Amount.Minor > r.MaxMinor {

@@ -371,6 +371,16 @@ func TestErrors(t *testing.T) {
 		}
 	})
 
+	t.Run("candidate without a time", func(t *testing.T) {
+		e, err := New(config(amount), &fakeHistory{}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Check(Candidate{Type: txtype.Sale, Amount: cny(1)}); err == nil {
+			t.Error("Check accepted a candidate with no time")
+		}
+	})
+
 	t.Run("no history read when no rule needs it", func(t *testing.T) {
 		h := &fakeHistory{}
 		e, err := New(config(func(c *Config) { c.Amount.Enabled = true }), h, Options{})
