@@ -15,9 +15,9 @@ const (
 	FormatJSON = "json" // an array of objects keyed by the CSV header's names
 )
 
-// ExportColumns are the columns of an export, in order: the CSV header and the JSON
-// keys.
-var ExportColumns = []string{"time", "type", "state", "amount", "currency", "masked_pan",
+// exportColumns are the columns of an export, in order: the CSV header and the JSON
+// keys (the tags of exported).
+var exportColumns = []string{"time", "type", "state", "amount", "currency", "masked_pan",
 	"card_org", "batch", "voucher", "rrn", "auth_code", "resp_code", "operator"}
 
 // exported is one record as the merchant's accounting gets it.
@@ -62,12 +62,14 @@ func exportOf(r *Record) (exported, error) {
 }
 
 // Export writes recs for the merchant's accounting in format (FormatCSV or
-// FormatJSON; ErrInvalid otherwise) with the columns ExportColumns: masked card
-// numbers only, no hash, slip or chip data. A record that fails the journal's own
-// checks (a clear card number anywhere) stops the export with ErrSensitive before
-// anything of it is written. In CSV, a text cell that a spreadsheet would run as a
-// formula (starting with = + - @, a tab or a carriage return) is prefixed with a
-// single quote.
+// FormatJSON; ErrInvalid otherwise) with the columns time, type, state, amount,
+// currency, masked_pan, card_org, batch, voucher, rrn, auth_code, resp_code and
+// operator: masked card numbers only, no hash, slip or chip data. Time is the host's
+// time when it answered, else the record's creation time (RFC 3339, in the zone it
+// was recorded in). A record that fails the journal's own checks (a clear card number
+// anywhere) stops the export with ErrSensitive before anything is written. In CSV, a
+// text cell that a spreadsheet would run as a formula (starting with = + - @, a tab
+// or a carriage return) is prefixed with a single quote.
 func Export(w io.Writer, recs []Record, format string) error {
 	if err := export(w, recs, format); err != nil {
 		return fmt.Errorf("export %d records as %s: %w", len(recs), format, err)
@@ -86,7 +88,7 @@ func export(w io.Writer, recs []Record, format string) error {
 	switch format {
 	case FormatCSV:
 		cw := csv.NewWriter(w)
-		if err := cw.Write(ExportColumns); err != nil {
+		if err := cw.Write(exportColumns); err != nil {
 			return err
 		}
 		for i := range rows {
