@@ -218,9 +218,9 @@ func verify(path string) error {
 // Restore replaces the journal at target with a copy of the backup at backup. It
 // verifies the backup first (VerifyBackup) and changes nothing if that fails. It
 // refuses, again changing nothing, when target is open (ErrLocked: stop posd first),
-// and when target is a journal that passes its own check unless force is set
-// (ErrInvalid: restoring over a healthy journal loses what was written after the
-// backup). The backup is copied next to target, synced and verified, the old target
+// and, unless force is set, when target exists and is not corrupt (ErrInvalid:
+// restoring over a healthy journal, or one of a newer schema, loses what was written
+// after the backup). The backup is copied next to target, synced and verified, the old target
 // is kept as "<target>.replaced-<UTC time>" (returned as replaced; "" when there was
 // none), and the copy is renamed over target. The backup file itself is not changed.
 func Restore(backup, target string, force bool) (replaced string, err error) {
@@ -255,6 +255,10 @@ func restore(backup, target string, force bool) (string, error) {
 		case err == nil && !force:
 			return "", fmt.Errorf("%w: %s is a healthy journal; restoring loses everything written after the backup (use force)",
 				ErrInvalid, target)
+		case !errors.Is(err, ErrCorrupt) && !force:
+			// Not a journal this binary reads (a newer schema, another file): not
+			// known to be damaged either.
+			return "", fmt.Errorf("%w: %s is not known to be damaged (%v); use force to replace it", ErrInvalid, target, err)
 		}
 	}
 	unlock := func() {}

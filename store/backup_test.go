@@ -264,6 +264,10 @@ func TestRestore(t *testing.T) {
 	backupBytes := fileState(t, backup)
 	want := recordsIn(t, backup)
 	healthy := sampleFile(t, 5)
+	newer := sampleFile(t, 2)
+	editBolt(t, newer, func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("meta")).Put([]byte("schema"), []byte{0, 0, 0, 99})
+	})
 	corrupt := filepath.Join(t.TempDir(), "corrupt.db")
 	writeFile(t, corrupt, strings.Repeat("garbage!", 4096))
 	for _, tc := range []struct {
@@ -278,6 +282,8 @@ func TestRestore(t *testing.T) {
 		{"over a corrupt journal", "", corrupt, false, nil, true},
 		{"over a healthy journal without force", "", healthy, false, store.ErrInvalid, false},
 		{"over a healthy journal with force", "", healthy, true, nil, true},
+		{"over a newer journal without force", "", newer, false, store.ErrInvalid, false},
+		{"over a newer journal with force", "", newer, true, nil, true},
 		{"from a corrupt backup", corrupt, healthy, true, store.ErrCorrupt, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -23,8 +23,9 @@ const restoreUsage = `usage: posctl restore --backup FILE --db FILE [--force]
 
 Verifies the backup (full integrity check, known schema) before anything is changed,
 refuses while posd (or anything else) has the journal open, and keeps the replaced
-journal as FILE.replaced-<time>. A journal that passes its own check is replaced only
-with --force: restoring loses what was recorded after the backup.`
+journal as FILE.replaced-<time>. A journal that is not corrupt (it passes its check,
+or is of a newer schema) is replaced only with --force: restoring loses what was
+recorded after the backup.`
 
 // runBackup is `posctl backup`.
 func runBackup(args []string, stdout, stderr io.Writer) int {
@@ -74,7 +75,7 @@ func runRestore(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() { fmt.Fprintln(stderr, restoreUsage) }
 	backup := fs.String("backup", "", "backup file to restore from")
 	db := fs.String("db", "", "journal file to replace")
-	force := fs.Bool("force", false, "replace a journal that passes its own check")
+	force := fs.Bool("force", false, "replace a journal that is not corrupt")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
