@@ -126,9 +126,9 @@ func (s *Server) refuse(msg *moov.Message, raw []byte, cause error) (iso8583.Rep
 
 // process decides the reply to req. mak is the key to MAC the reply with (nil: no
 // MAC).
-func (s *Server) process(req iso8583.Request, raw []byte, log *slog.Logger) (iso8583.Reply, *keys.Key) {
+func (s *Server) process(req iso8583.Request, raw []byte, log *slog.Logger) (reply iso8583.Reply, mac *keys.Key) {
 	now := s.now()
-	reply := iso8583.Reply{
+	reply = iso8583.Reply{
 		HostTime:   now,
 		SettleDate: now.Format("0102"),
 		Acquirer:   s.cfg.AcquirerID,
@@ -206,6 +206,24 @@ func (s *Server) process(req iso8583.Request, raw []byte, log *slog.Logger) (iso
 	if code := s.checkPIN(tk.PIK, req.PINBlock, pan, prof, known); code != "" {
 		reply.RespCode = code
 		return reply, &mak
+	}
+	// A chip request of a test card: the issuer verifies the ARQC and answers with
+	// an ARPC for whatever it decides (deferred below).
+	var chip *chipAuth
+	if len(req.ICC) > 0 && known && prof.Chip != nil {
+		var err error
+		if chip, err = verifyARQC(prof, pan.Reveal(), req.ICC); err != nil {
+			log.Warn("acquirer arqc check", "err", err)
+			reply.RespCode = "05"
+			return reply, &mak
+		}
+		defer func() { // reply is the named result: the ARPC answers the final code
+			if f55, err := chip.issuerData(reply.RespCode); err == nil {
+				reply.ICC = f55
+			} else {
+				log.Error("acquirer arpc", "err", err)
+			}
+		}()
 	}
 	var orig *record
 	switch req.Type {

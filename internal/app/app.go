@@ -680,6 +680,29 @@ func (s *Screens) ConfirmCard(ctx context.Context, maskedPAN, holder string, amo
 	}
 }
 
+// Choose implements txn.Prompter: the options are numbered from 1; a single option
+// is a confirmation (ENTER).
+func (s *Screens) Choose(ctx context.Context, options []string) (int, error) {
+	lines := []string{s.t(msgs.ChooseApp)}
+	for i, o := range options {
+		lines = append(lines, fmt.Sprintf("%d.%s", i+1, o))
+	}
+	for {
+		in, err := s.wait(ctx, nil, hal.Screen{Title: s.title, Lines: lines}, 0)
+		if err != nil {
+			return 0, err
+		}
+		switch {
+		case in.key == hal.KeyEnter && len(options) == 1:
+			return 0, nil
+		case in.key == hal.KeyCancel:
+			return 0, context.Canceled
+		case in.key.IsDigit() && int(in.key-hal.Key1) < len(options) && in.key != hal.Key0:
+			return int(in.key - hal.Key1), nil
+		}
+	}
+}
+
 // TearOff implements txn.Prompter.
 func (s *Screens) TearOff(ctx context.Context, timeout time.Duration) error {
 	_, err := s.wait(ctx, nil, hal.Screen{Title: s.title, Lines: []string{s.t(msgs.TearOff)}}, timeout)

@@ -147,6 +147,11 @@ const (
 	MenuManage4      Code = "menu-manage-4"
 	EchoOK           Code = "echo-ok"
 	QueryHint        Code = "query-hint"
+	ChipProcessing   Code = "chip-processing"
+	CardBlocked      Code = "card-blocked"
+	ChipFailedSwipe  Code = "chip-failed-swipe"
+	CardDeclined     Code = "card-declined"
+	ChooseApp        Code = "choose-app"
 	TitlePassword    Code = "title-password"
 	NewPassword      Code = "new-password"
 	PasswordAgain    Code = "password-again"
@@ -251,6 +256,11 @@ var catalogue = map[Code]entry{
 	ConfirmSettle:    {"是否批结算? 按[确认]键继续", "SETTLE THE BATCH? ENTER", Info},
 	BalanceIs:        {"可用余额:", "AVAILABLE BALANCE:", Info},
 	Original:         {"原交易", "ORIGINAL", Info},
+	ChipProcessing:   {"IC卡处理中 请勿拔卡", "PROCESSING CHIP, DO NOT REMOVE", Info},
+	CardBlocked:      {"卡片已锁定", "CARD BLOCKED", Error},
+	ChipFailedSwipe:  {"IC卡读卡失败 请拔卡后刷卡", "CHIP ERROR, REMOVE AND SWIPE", Warning},
+	CardDeclined:     {"卡片拒绝交易", "DECLINED BY CARD", Warning},
+	ChooseApp:        {"请选择应用:", "SELECT APPLICATION:", Info},
 	TitlePassword:    {"修改主管密码", "CHANGE SUPERVISOR PASSWORD", Warning},
 	NewPassword:      {"请输入新密码:", "NEW PASSWORD:", Info},
 	PasswordAgain:    {"请再次输入新密码:", "NEW PASSWORD AGAIN:", Info},

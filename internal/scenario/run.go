@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"countertop/emv/card"
 	"countertop/hal"
 	"countertop/hal/sim"
 	"countertop/internal/acquirer"
@@ -74,6 +75,7 @@ type runner struct {
 	acq     *acquirer.Server
 	cfg     config.Config
 	stop    func() error // stops the running terminal
+	emvKeys *card.Keys   // the virtual cards' test PKI, loaded on first insert
 	since   uint64       // Activity generation before the last input
 	mark    int          // display transcript length at the last input
 }
@@ -83,6 +85,10 @@ const (
 	SupervisorPassword = "802413"
 	OperatorPassword   = "2580"
 )
+
+// testATR is the answer to reset of the virtual cards (T=0 and T=1, historical bytes
+// of a typical PBOC card).
+var testATR = []byte{0x3B, 0x6E, 0x00, 0x00, 0x00, 0x31, 0xC0, 0x71, 0xD6, 0x65, 0x11, 0x16, 0x02, 0x01, 0x83, 0x90, 0x00}
 
 // settleTime is how long the terminal must stay waiting, with no new wait starting,
 // before the runner believes it has reached a prompt. The app waits on the keypad and
@@ -244,7 +250,7 @@ func (r *runner) input(ctx context.Context, st Step, want func(sim.Waiting) bool
 
 var (
 	keypad = func(w sim.Waiting) bool { return w.Keypad }
-	card   = func(w sim.Waiting) bool { return w.Card }
+	reader = func(w sim.Waiting) bool { return w.Card }
 	pinpad = func(w sim.Waiting) bool { return w.PIN }
 )
 
@@ -279,9 +285,37 @@ func (r *runner) step(ctx context.Context, st Step) error {
 		if err != nil {
 			return r.fail(st, err.Error())
 		}
-		return r.input(ctx, st, card, func() { r.reader.Swipe(hal.Tracks{Track2: t2, Name: p.Holder}) })
+		return r.input(ctx, st, reader, func() { r.reader.Swipe(hal.Tracks{Track2: t2, Name: p.Holder}) })
+	case "insert":
+		p, err := cardprofile.Find(r.cards, a[0])
+		if err != nil {
+			return r.fail(st, err.Error())
+		}
+		if p.Chip == nil {
+			return r.fail(st, "test card "+a[0]+" has no chip")
+		}
+		if r.emvKeys == nil {
+			k, err := card.LoadKeys()
+			if err != nil {
+				return r.fail(st, "test card keys: "+err.Error())
+			}
+			r.emvKeys = &k
+		}
+		chip, err := card.New(p, *r.emvKeys)
+		if err != nil {
+			return r.fail(st, err.Error())
+		}
+		return r.input(ctx, st, reader, func() { r.reader.Insert(chip, testATR) })
+	case "remove":
+		r.reader.Remove()
+	case "card":
+		n, err := strconv.Atoi(at(a, 1))
+		if a[0] != "remove-after" || err != nil {
+			return r.fail(st, "card remove-after APDUS")
+		}
+		r.reader.RemoveAfter(n)
 	case "swipe-bad":
-		return r.input(ctx, st, card, func() { r.reader.SwipeError(errors.New("track 2 LRC mismatch")) })
+		return r.input(ctx, st, reader, func() { r.reader.SwipeError(errors.New("track 2 LRC mismatch")) })
 	case "pin":
 		return r.input(ctx, st, pinpad, func() { r.pinpad.Enter(a[0]) })
 	case "pin-cancel":

@@ -10,9 +10,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 
+	"countertop/emv"
 	"countertop/hal"
 	"countertop/internal/acquirer"
 	"countertop/internal/app"
@@ -26,6 +28,7 @@ import (
 	"countertop/iso8583"
 	"countertop/store"
 	"countertop/testdata"
+	emvdata "countertop/testdata/emv"
 )
 
 // Devices are the devices a terminal drives.
@@ -90,6 +93,11 @@ func Open(cfg config.Config, dev Devices, log *slog.Logger) (*Terminal, error) {
 	t.Host = hostlink.New(hostlink.Config{Addr: addr, ConnectTimeout: cfg.Host.ConnectTimeout.Duration,
 		ResponseTimeout: cfg.Host.ResponseTimeout.Duration, Dialect: iso8583.CUP, Terminal: term,
 		MACAlgorithm: keys.MACAlgorithm(cfg.Host.MAC)}, log.With("component", "hostlink"))
+	kernel, err := Kernel()
+	if err != nil {
+		t.Close()
+		return nil, err
+	}
 	screens := app.NewScreens(dev.Keypad, dev.Display, cfg.Lang(), log)
 	t.Engine = txn.New(txn.Settings{
 		Terminal: term, Operator: cfg.Terminal.Operator, TMK: tmk, PANHashKey: hashKey,
@@ -98,7 +106,8 @@ func Open(cfg config.Config, dev Devices, log *slog.Logger) (*Terminal, error) {
 			TerminalID: cfg.Terminal.TerminalID, Acquirer: cfg.Terminal.Acquirer},
 		Layout: receipt.Layout{Width: cfg.Terminal.PrintWidth, Lang: cfg.Lang(), English: cfg.Terminal.EnglishLabels},
 		Copies: cfg.Terminal.SlipCopies, TearOff: cfg.Terminal.TearOffTimeout.Duration, Currency: cfg.Currency(),
-	}, t.Host, db, txn.Devices{PINPad: dev.PINPad, Printer: dev.Printer}, screens, log.With("component", "txn"))
+		Kernel: kernel,
+	}, t.Host, db, txn.Devices{Reader: dev.Reader, PINPad: dev.PINPad, Printer: dev.Printer}, screens, log.With("component", "txn"))
 	ops, err := operators.Load(db, operators.DefaultPolicy, nil)
 	if err != nil {
 		t.Close()
@@ -137,6 +146,34 @@ func Keys(cfg config.Config) (keys.Key, []byte, error) {
 		return keys.Key{}, nil, fmt.Errorf("keys.pan_hash_key: %w", err)
 	}
 	return tmk, hashKey, nil
+}
+
+// Kernel returns the EMV kernel with the default CUP terminal configuration and the
+// CA public keys of testdata/emv/capk. Those are the test PKI's keys, which the
+// virtual cards are certified by; a production terminal loads the schemes' CA keys
+// (CAPK download from the acquirer is not built yet).
+func Kernel() (*emv.Kernel, error) {
+	cfg := emv.DefaultConfig()
+	files, err := fs.Glob(emvdata.FS, "capk/*.json")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		b, err := fs.ReadFile(emvdata.FS, f)
+		if err != nil {
+			return nil, err
+		}
+		k, err := emv.ParseCAPK(b)
+		if err != nil {
+			return nil, fmt.Errorf("ca public key %s: %w", f, err)
+		}
+		cfg.CAPKs = append(cfg.CAPKs, k)
+	}
+	k, err := emv.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("emv kernel: %w", err)
+	}
+	return k, nil
 }
 
 // NewAcquirer starts the acquirer simulator on loopback with the keys, MAC algorithm

@@ -18,7 +18,7 @@ import (
 // capture reads the card of ev, makes the terminal ready (signed in, no reversal
 // pending), has the merchant confirm and, when pin is set, collects the PIN.
 func (e *Engine) capture(ctx context.Context, ev hal.CardEvent, amount money.Amount, pin bool) (cardData, carddata.PINBlock, error) {
-	card, err := readCard(ev)
+	card, err := readCard(ev, false)
 	if err != nil {
 		return cardData{}, carddata.PINBlock{}, err
 	}
@@ -107,7 +107,7 @@ func (e *Engine) Void(ctx context.Context, stan txtype.STAN, ev hal.CardEvent) (
 }
 
 func (e *Engine) voidOf(ctx context.Context, orig store.Record, t txtype.Type, ev hal.CardEvent) (Result, error) {
-	card, err := readCard(ev)
+	card, err := readCard(ev, false)
 	if err != nil {
 		return Result{}, err
 	}
@@ -189,7 +189,7 @@ func (e *Engine) PreAuthCompletion(ctx context.Context, stan txtype.STAN, amount
 	if amount.Minor > orig.Amount.Minor {
 		return Result{}, fail(msgs.RefundTooLarge, fmt.Errorf("completion %d over pre-auth %d", amount.Minor, orig.Amount.Minor))
 	}
-	card, err := readCard(ev)
+	card, err := readCard(ev, false)
 	if err != nil {
 		return Result{}, err
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"countertop/emv"
 	"countertop/hal"
 	"countertop/internal/carddata"
 	"countertop/internal/hostlink"
@@ -53,6 +54,8 @@ type Prompter interface {
 	ConfirmCard(ctx context.Context, maskedPAN, holder string, amount money.Amount) (bool, error)
 	// TearOff pauses between slip copies until a key or the timeout.
 	TearOff(ctx context.Context, timeout time.Duration) error
+	// Choose shows options (chip applications) and returns the index chosen.
+	Choose(ctx context.Context, options []string) (int, error)
 }
 
 // Settings is what the engine needs from the configuration.
@@ -67,10 +70,13 @@ type Settings struct {
 	Copies          int
 	TearOff         time.Duration
 	Currency        money.Currency
+	// Kernel reads chip cards; nil: chip cards are refused with a message.
+	Kernel *emv.Kernel
 }
 
 // Devices are the devices the engine drives itself.
 type Devices struct {
+	Reader  hal.CardReader // APDUs to an inserted chip
 	PINPad  hal.PINPad
 	Printer hal.Printer
 }
@@ -86,6 +92,11 @@ type Engine struct {
 	log      *slog.Logger
 	now      func() time.Time
 	signedIn bool
+	kernel   *emv.Kernel
+	sequence uint32 // EMV transaction sequence counter (9F41) of this run
+	// fallback is set when the chip of the last card could not be read: the next
+	// swipe of a chip card is accepted as a fallback transaction.
+	fallback bool
 	// inFlight is the card of the transaction whose outcome may still be unknown,
 	// kept in memory only so that its reversal can carry field 2; nothing clear is
 	// ever written to the journal.
@@ -104,7 +115,7 @@ func New(s Settings, host Host, j Journal, d Devices, ui Prompter, log *slog.Log
 	if s.ReversalRetries < 1 {
 		s.ReversalRetries = 1
 	}
-	return &Engine{set: s, host: host, journal: j, dev: d, ui: ui, log: log, now: time.Now}
+	return &Engine{set: s, host: host, journal: j, dev: d, ui: ui, log: log, now: time.Now, kernel: s.Kernel}
 }
 
 // Failure is a transaction that did not complete: Code is what the merchant is shown,
@@ -276,17 +287,23 @@ type cardData struct {
 	entry  txtype.EntryMode
 }
 
-func readCard(ev hal.CardEvent) (cardData, error) {
+// readCard reads a swipe. A chip card (service code 2xx or 6xx) must use its chip,
+// unless fallback is set: its chip just failed, and the swipe is a fallback.
+func readCard(ev hal.CardEvent, fallback bool) (cardData, error) {
 	switch ev.Kind {
 	case hal.CardSwiped:
 		if ev.Err != nil || ev.Tracks.Track2.IsZero() {
 			return cardData{}, fail(msgs.BadSwipe, ev.Err)
 		}
 		t2 := ev.Tracks.Track2
+		entry := txtype.EntryMagstripe
 		if sc := t2.ServiceCode(); sc[0] == '2' || sc[0] == '6' {
-			return cardData{}, fail(msgs.UseChip, fmt.Errorf("service code %s: chip card swiped", sc))
+			if !fallback {
+				return cardData{}, fail(msgs.UseChip, fmt.Errorf("service code %s: chip card swiped", sc))
+			}
+			entry = txtype.EntryFallback
 		}
-		return cardData{pan: t2.PAN(), track2: t2, expiry: t2.Expiry(), holder: ev.Tracks.Name, entry: txtype.EntryMagstripe}, nil
+		return cardData{pan: t2.PAN(), track2: t2, expiry: t2.Expiry(), holder: ev.Tracks.Name, entry: entry}, nil
 	case hal.CardInserted, hal.CardTapped:
 		return cardData{}, fail(msgs.ChipNotSupported, errors.New("chip and contactless reading is not built yet"))
 	}
@@ -314,10 +331,18 @@ func CardOrg(pan carddata.PAN) string {
 
 // Sale runs a sale for amount with the card that ev presented.
 func (e *Engine) Sale(ctx context.Context, amount money.Amount, ev hal.CardEvent) (Result, error) {
-	card, err := readCard(ev)
+	if ev.Kind == hal.CardInserted {
+		res, err := e.chipSale(ctx, amount)
+		if err == nil {
+			e.fallback = false
+		}
+		return res, err
+	}
+	card, err := readCard(ev, e.fallback)
 	if err != nil {
 		return Result{}, err
 	}
+	e.fallback = false
 	if err := e.ready(ctx); err != nil {
 		return Result{}, err
 	}
@@ -354,6 +379,14 @@ func (e *Engine) Sale(ctx context.Context, amount money.Amount, ev hal.CardEvent
 // online journals the intent, exchanges req with the host, journals the result and
 // prints the slips of an approval.
 func (e *Engine) online(ctx context.Context, rec *store.Record, req iso8583.Request) (Result, error) {
+	return e.onlineWith(ctx, rec, req, nil)
+}
+
+// onlineWith is online with a completion step between the host's answer (or its
+// absence) and the journaled result: a chip card's second GENERATE AC. complete may
+// turn an approval into a decline with a reversal reason (96).
+func (e *Engine) onlineWith(ctx context.Context, rec *store.Record, req iso8583.Request,
+	complete func(*store.Record, iso8583.Reply, error)) (Result, error) {
 	if err := e.journal.Begin(rec); err != nil {
 		return Result{}, fail(msgs.JournalFailed, err)
 	}
@@ -362,6 +395,9 @@ func (e *Engine) online(ctx context.Context, rec *store.Record, req iso8583.Requ
 	req.STAN, req.Batch = rec.STAN, rec.Batch
 	log := e.log.With("record", rec.ID, "type", rec.Type.String(), "stan", rec.STAN.String())
 	rep, err := e.host.Do(ctx, req, e.stage(ctx))
+	if err != nil && complete != nil {
+		complete(rec, iso8583.Reply{}, err)
+	}
 	if err != nil {
 		code := hostlink.MessageCode(err)
 		rec.Message = string(code)
@@ -398,14 +434,19 @@ func (e *Engine) online(ctx context.Context, rec *store.Record, req iso8583.Requ
 		rec.HostTime = e.now()
 	}
 	action := msgs.ResponseAction(rep.RespCode)
-	res := Result{Approved: action == msgs.ActApprove, Text: msgs.ResponseText(rep.RespCode, e.set.Layout.Lang)}
+	res := Result{Text: msgs.ResponseText(rep.RespCode, e.set.Layout.Lang)}
+	rec.State, rec.Message = store.Declined, string(msgs.Declined)
+	if action == msgs.ActApprove {
+		rec.State, rec.Message = store.Approved, string(msgs.Approved)
+	}
+	if complete != nil {
+		complete(rec, rep, nil)
+	}
+	res.Approved = rec.State == store.Approved
 	if res.Approved {
-		rec.State = store.Approved
-		rec.Message = string(msgs.Approved)
-		rec.Slip = receipt.Build(e.slipOf(*rec, false), receipt.MerchantCopy, e.set.Layout).Text()
-	} else {
-		rec.State = store.Declined
-		rec.Message = string(msgs.Declined)
+		rec.Slip = e.slipText(*rec)
+	} else if rec.ReversalReason != "" {
+		res.Text = msgs.Text(msgs.Code(rec.Message), e.set.Layout.Lang)
 	}
 	if action == msgs.ActSignIn || rep.HostRequest == 3 {
 		e.signedIn = false
@@ -417,6 +458,13 @@ func (e *Engine) online(ctx context.Context, rec *store.Record, req iso8583.Requ
 		return Result{}, fail(msgs.JournalFailed, err)
 	}
 	log.Info("host answered", "rc", rep.RespCode, "state", rec.State.String())
+	if rec.ReversalReason != "" {
+		if rerr := e.DrainReversal(ctx); rerr != nil {
+			log.Error("reversal pending", "err", rerr)
+		} else if back, gerr := e.journal.Get(rec.ID); gerr == nil {
+			*rec = back
+		}
+	}
 	res.Record = *rec
 	if res.Approved {
 		res.PrintErr = e.PrintSlips(ctx, *rec, false)
@@ -425,6 +473,11 @@ func (e *Engine) online(ctx context.Context, rec *store.Record, req iso8583.Requ
 		}
 	}
 	return res, nil
+}
+
+// slipText is the merchant copy's text as the journal keeps it.
+func (e *Engine) slipText(r store.Record) string {
+	return receipt.Build(e.slipOf(r, false), receipt.MerchantCopy, e.set.Layout).Text()
 }
 
 // PrintSlips prints the configured copies of a record's slip (merchant copy first,

@@ -76,7 +76,8 @@ func (p *prompter) Progress(_ context.Context, c msgs.Code) { p.shown = append(p
 func (p *prompter) ConfirmCard(context.Context, string, string, money.Amount) (bool, error) {
 	return true, nil
 }
-func (p *prompter) TearOff(context.Context, time.Duration) error { return nil }
+func (p *prompter) TearOff(context.Context, time.Duration) error  { return nil }
+func (p *prompter) Choose(context.Context, []string) (int, error) { return 0, nil }
 
 // brokenJournal fails Finish for approved records, as a full or failing flash would.
 type brokenJournal struct{ *store.DB }
