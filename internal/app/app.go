@@ -329,7 +329,7 @@ func (a *App) withCard(ctx context.Context, title string, info []string, card *h
 		card = nil
 		if err != nil {
 			switch code := txn.CodeOf(err); code {
-			case msgs.BadSwipe, msgs.UseChip, msgs.ChipNotSupported, msgs.CardMismatch:
+			case msgs.BadSwipe, msgs.UseChip, msgs.ChipNotSupported, msgs.CardMismatch, msgs.ChipFailedSwipe:
 				notice = a.t(code)
 				continue
 			}

@@ -489,7 +489,8 @@ func (r *runner) expectGolden(st Step, nth, file string) error {
 }
 
 // expectJournal compares fields of the last journal record: type, state, rc, amount,
-// pan, stan, batch, auth, rrn, printed, reversal, message; "*" means any non-empty value.
+// pan, stan, batch, auth, rrn, printed, reversal, message, entry, and for chip
+// transactions aid, label, ac, tvr, tsi; "*" means any non-empty value.
 func (r *runner) expectJournal(st Step, args []string) error {
 	rec, err := r.term.Journal.Last()
 	if err != nil {
@@ -500,13 +501,20 @@ func (r *runner) expectJournal(st Step, args []string) error {
 		"amount": rec.Amount.Decimal(), "pan": rec.MaskedPAN, "stan": rec.STAN.String(),
 		"batch": rec.Batch.String(), "auth": rec.AuthCode, "rrn": rec.RRN,
 		"printed": strconv.FormatBool(rec.Printed), "reversal": rec.ReversalReason, "message": rec.Message,
+		"entry": rec.Entry.String(),
+	}
+	if c := rec.Chip; c != nil {
+		got["aid"], got["label"], got["ac"], got["tvr"], got["tsi"] = c.AID, c.Label, c.CryptogramType, c.TVR, c.TSI
 	}
 	want, have := map[string]string{}, map[string]string{}
 	for _, kv := range args {
 		k, v, ok := strings.Cut(kv, "=")
 		g, known := got[k]
+		if !known && (k == "aid" || k == "label" || k == "ac" || k == "tvr" || k == "tsi") {
+			known = true // a record without chip data: the field is empty
+		}
 		if !ok || !known {
-			return r.fail(st, fmt.Sprintf("%q: want field=value with a field of %s", kv, "type state rc amount pan stan batch auth rrn printed reversal message"))
+			return r.fail(st, fmt.Sprintf("%q: want field=value with a field of %s", kv, "type state rc amount pan stan batch auth rrn printed reversal message entry aid label ac tvr tsi"))
 		}
 		if v == "*" && g != "" {
 			v = g
