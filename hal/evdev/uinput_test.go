@@ -53,7 +53,7 @@ func TestUinputKeypad(t *testing.T) {
 			t.Fatalf("UI_SET_KEYBIT %d: %v", c, err)
 		}
 	}
-	var setup [92]byte                           // struct input_id (bustype, vendor, product, version), name[80], ff_effects_max
+	var setup [92]byte                             // struct input_id (bustype, vendor, product, version), name[80], ff_effects_max
 	binary.NativeEndian.PutUint16(setup[0:], 0x06) // BUS_VIRTUAL
 	binary.NativeEndian.PutUint16(setup[2:], 0x1234)
 	binary.NativeEndian.PutUint16(setup[4:], 0x5678)
