@@ -43,11 +43,15 @@ var _ hal.CardReader = (*Reader)(nil)
 // Reader is a magnetic stripe reader. Its methods are safe for concurrent use;
 // WaitCard calls are serialised.
 type Reader struct {
-	opts Options
-	src  source
+	opts   Options
+	reopen func() (source, error) // nil when the reader cannot be reopened (New, NewWedge)
 
 	mu  sync.Mutex // serialises WaitCard; guards buf
 	buf []byte     // text of a swipe in progress
+
+	smu    sync.Mutex // guards src and closed
+	src    source     // nil after the device went away, until reopened
+	closed bool
 }
 
 // source delivers the reader's text as it arrives.
@@ -58,18 +62,35 @@ type source interface {
 }
 
 // Open opens a serial stripe reader on portName (8N1 at baud; DefaultBaud when
-// zero). Only cmd/ opens devices; the caller closes it.
+// zero). When the port goes away (a USB reader unplugged), WaitCard reports
+// hal.ErrDeviceGone and tries to open portName again on its next call, so a reader
+// plugged back in — best named by a stable /dev/serial/by-id/… link — works again
+// without a restart. Only cmd/ opens devices; the caller closes it.
 func Open(portName string, baud int, opts Options) (*Reader, error) {
 	if baud == 0 {
 		baud = DefaultBaud
 	}
-	port, err := serial.Open(portName, &serial.Mode{BaudRate: baud, DataBits: 8,
-		Parity: serial.NoParity, StopBits: serial.OneStopBit})
-	if err != nil {
-		return nil, &hal.DeviceError{Device: device, Op: "open " + portName,
-			Err: fmt.Errorf("%w: %w", hal.ErrDeviceGone, err)}
+	open := func() (source, error) {
+		port, err := serial.Open(portName, &serial.Mode{BaudRate: baud, DataBits: 8,
+			Parity: serial.NoParity, StopBits: serial.OneStopBit})
+		if err != nil {
+			return nil, &hal.DeviceError{Device: device, Op: "open " + portName,
+				Err: fmt.Errorf("%w: %w", hal.ErrDeviceGone, err)}
+		}
+		return newPump(port), nil
 	}
-	return New(port, opts), nil
+	return openReopening(open, opts)
+}
+
+// openReopening opens a source now and again after it goes away.
+func openReopening(open func() (source, error), opts Options) (*Reader, error) {
+	src, err := open()
+	if err != nil {
+		return nil, err
+	}
+	r := newReader(src, opts)
+	r.reopen = open
+	return r, nil
 }
 
 // New returns a reader taking track text from r: a serial port, a pty, a pipe. Close
@@ -103,11 +124,15 @@ func (r *Reader) WaitCard(ctx context.Context) (hal.CardEvent, error) {
 		if err := ctx.Err(); err != nil {
 			return hal.CardEvent{}, err
 		}
+		src, err := r.source()
+		if err != nil {
+			return hal.CardEvent{}, err
+		}
 		rctx, cancel := ctx, context.CancelFunc(func() {})
 		if len(r.buf) > 0 {
 			rctx, cancel = context.WithTimeout(ctx, r.opts.Gap)
 		}
-		chunk, err := r.src.read(rctx)
+		chunk, err := src.read(rctx)
 		cancel()
 		switch {
 		case err == nil:
@@ -129,11 +154,42 @@ func (r *Reader) WaitCard(ctx context.Context) (hal.CardEvent, error) {
 				return ev, nil
 			}
 		default:
+			clear(r.buf)
 			r.buf = nil
+			r.lost(src)
 			return hal.CardEvent{}, &hal.DeviceError{Device: device, Op: "wait card",
 				Err: fmt.Errorf("%w: %w", hal.ErrDeviceGone, err)}
 		}
 	}
+}
+
+// source returns the open source, reopening the device when it went away and can be
+// reopened.
+func (r *Reader) source() (source, error) {
+	r.smu.Lock()
+	defer r.smu.Unlock()
+	if r.src != nil {
+		return r.src, nil
+	}
+	if r.closed || r.reopen == nil {
+		return nil, &hal.DeviceError{Device: device, Op: "wait card", Err: fmt.Errorf("%w: closed", hal.ErrDeviceGone)}
+	}
+	src, err := r.reopen()
+	if err != nil {
+		return nil, err
+	}
+	r.src = src
+	return src, nil
+}
+
+// lost drops a source that failed, so the next call reopens the device.
+func (r *Reader) lost(src source) {
+	r.smu.Lock()
+	defer r.smu.Unlock()
+	if r.src == src {
+		r.src = nil
+	}
+	src.close()
 }
 
 // takeLine removes and returns the text up to the first line end, when there is one.
@@ -184,9 +240,16 @@ func (r *Reader) Transmit(ctx context.Context, _ []byte) ([]byte, error) {
 	return nil, &hal.DeviceError{Device: device, Op: "transmit", Err: hal.ErrNoCard}
 }
 
-// Close closes the port or input device. Only the owner (cmd/) calls it.
+// Close closes the port or input device for good. Only the owner (cmd/) calls it.
 func (r *Reader) Close() error {
-	if err := r.src.close(); err != nil {
+	r.smu.Lock()
+	src := r.src
+	r.src, r.closed = nil, true
+	r.smu.Unlock()
+	if src == nil {
+		return nil
+	}
+	if err := src.close(); err != nil {
 		return fmt.Errorf("close %s: %w", device, err)
 	}
 	return nil

@@ -3,6 +3,8 @@ package msr_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -187,11 +189,65 @@ func TestDeviceGone(t *testing.T) {
 			case <-time.After(haltest.Prompt):
 				t.Fatal("WaitCard did not return after the reader went away")
 			}
-			if _, err := r.WaitCard(context.Background()); !errors.Is(err, hal.ErrDeviceGone) {
-				t.Errorf("WaitCard again = %v; want ErrDeviceGone", err)
-			}
 		})
 	}
+}
+
+func TestClosedStaysClosed(t *testing.T) {
+	r, _ := openPTY(t, msrsim.Format{}, msr.Options{})
+	r.Close()
+	for range 2 {
+		if _, err := r.WaitCard(context.Background()); !errors.Is(err, hal.ErrDeviceGone) {
+			t.Errorf("WaitCard after Close = %v; want ErrDeviceGone", err)
+		}
+	}
+}
+
+// TestReplugged: a reader unplugged and plugged back in at the same path (a
+// /dev/serial/by-id link) is reopened by the next WaitCard, without a restart.
+func TestReplugged(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "usb-msr")
+	sim1, err := msrsim.Start(msrsim.Format{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim1.Close()
+	if err := os.Symlink(sim1.Path(), link); err != nil {
+		t.Fatal(err)
+	}
+	r, err := msr.Open(link, 9600, msr.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := sim1.Swipe(card); err != nil {
+		t.Fatal(err)
+	}
+	wantSwipe(t, wait(t, r), "ZHANG/SAN")
+
+	sim1.Unplug()
+	os.Remove(link)
+	ctx, cancel := context.WithTimeout(context.Background(), haltest.Prompt)
+	defer cancel()
+	if _, err := r.WaitCard(ctx); !errors.Is(err, hal.ErrDeviceGone) {
+		t.Fatalf("WaitCard after unplugging = %v; want ErrDeviceGone", err)
+	}
+	if _, err := r.WaitCard(ctx); !errors.Is(err, hal.ErrDeviceGone) {
+		t.Fatalf("WaitCard while unplugged = %v; want ErrDeviceGone", err)
+	}
+
+	sim2, err := msrsim.Start(msrsim.Format{LRC: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim2.Close()
+	if err := os.Symlink(sim2.Path(), link); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim2.Swipe(card); err != nil {
+		t.Fatal(err)
+	}
+	wantSwipe(t, wait(t, r), "ZHANG/SAN")
 }
 
 func TestOpenMissingPort(t *testing.T) {

@@ -15,14 +15,16 @@ const badKey = 0x1A
 
 // OpenWedge opens a keyboard-wedge stripe reader on its input event device
 // (/dev/input/by-id/…-event-kbd) and grabs it, so swipes never reach the text
-// console. It reads the typed text as a US keyboard layout. The caller (cmd/) closes
-// it.
+// console. It reads the typed text as a US keyboard layout. Like Open, it reopens
+// path on the next WaitCard after the device went away. The caller (cmd/) closes it.
 func OpenWedge(path string, opts Options) (*Reader, error) {
-	d, err := evdev.OpenDevice(path)
-	if err != nil {
-		return nil, &hal.DeviceError{Device: device, Op: "open", Err: err}
-	}
-	return NewWedge(d, opts), nil
+	return openReopening(func() (source, error) {
+		d, err := evdev.OpenDevice(path)
+		if err != nil {
+			return nil, &hal.DeviceError{Device: device, Op: "open", Err: err}
+		}
+		return &wedge{dev: d}, nil
+	}, opts)
 }
 
 // NewWedge returns a reader taking key presses from an input event device (one
