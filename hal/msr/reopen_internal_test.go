@@ -27,6 +27,14 @@ func TestWedgeReopened(t *testing.T) {
 			return nil, err
 		}
 		writers = append(writers, pw)
+		// Each device, once open, has a swipe waiting in it.
+		evs, err := msrsim.Keystrokes(";6222021234567890128=30121010000000000?\r")
+		if err != nil {
+			return nil, err
+		}
+		if _, err := pw.Write(msrsim.Records(evs)); err != nil {
+			return nil, err
+		}
 		return &wedge{dev: evdev.NewDevice(pr)}, nil
 	}
 	r, err := openReopening(open, Options{})
@@ -39,22 +47,10 @@ func TestWedgeReopened(t *testing.T) {
 			w.Close()
 		}
 	}()
-	swipe := func() {
-		evs, err := msrsim.Keystrokes(";6222021234567890128=30121010000000000?\r")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := writers[len(writers)-1].Write(msrsim.Records(evs)); err != nil {
-			t.Fatal(err)
-		}
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for i, want := range []error{nil, hal.ErrDeviceGone, hal.ErrDeviceGone, nil} {
-		switch i {
-		case 0, 3:
-			swipe()
-		case 1:
+		if i == 1 {
 			writers[0].Close() // unplugged
 		}
 		ev, err := r.WaitCard(ctx)
