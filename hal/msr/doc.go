@@ -14,7 +14,8 @@
 //
 // A stripe reader has no chip: Transmit always returns hal.ErrNoCard. A port that is
 // closed or unplugged makes WaitCard return a *hal.DeviceError wrapping
-// hal.ErrDeviceGone.
+// hal.ErrDeviceGone; a reader made by Open or OpenWedge then opens its path again on
+// the next WaitCard, so one plugged back in works without restarting posd.
 //
 // The transport is read by one goroutine feeding a channel, so WaitCard honours its
 // context without losing bytes of a swipe in flight. A swipe ends at CR, LF or ETX —
