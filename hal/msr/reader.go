@@ -137,6 +137,7 @@ func (r *Reader) WaitCard(ctx context.Context) (hal.CardEvent, error) {
 		switch {
 		case err == nil:
 			r.buf = append(r.buf, chunk...)
+			clear(chunk)
 			if len(r.buf) > maxSwipe && !r.hasLineEnd() {
 				line := r.buf
 				r.buf = nil
