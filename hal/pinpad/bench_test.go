@@ -41,7 +41,7 @@ func BenchmarkGPN(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			r := loaded(b, so, pinpad.Options{})
-			ctx := b.Context()
+			ctx := testCtx(b)
 			start := time.Now()
 			for b.Loop() {
 				r.sim.Enter("123456")

@@ -93,7 +93,7 @@ func loaded(t testing.TB, so pinpadsim.Options, po pinpad.Options) rig {
 	t.Helper()
 	r := openPTY(t, so, po)
 	enc, kcv := encryptedPIK(t)
-	if err := r.pad.LoadPINKey(context.Background(), enc, kcv); err != nil {
+	if err := r.pad.LoadPINKey(testCtx(t), enc, kcv); err != nil {
 		t.Fatalf("LoadPINKey: %v", err)
 	}
 	return r
@@ -130,7 +130,7 @@ func checkPIN(t *testing.T, b carddata.PINBlock, want string) {
 
 func TestSessionAndInfo(t *testing.T) {
 	r := openPTY(t, pinpadsim.Options{}, pinpad.Options{})
-	info, err := r.pad.Info(t.Context())
+	info, err := r.pad.Info(testCtx(t))
 	if err != nil {
 		t.Fatalf("Info: %v", err)
 	}
@@ -139,10 +139,10 @@ func TestSessionAndInfo(t *testing.T) {
 	if d := cmp.Diff(want, info); d != "" {
 		t.Errorf("Info (-want +got):\n%s", d)
 	}
-	if err := r.pad.CloseSession(t.Context(), "COUNTERTOP", "IDLE"); err != nil {
+	if err := r.pad.CloseSession(testCtx(t), "COUNTERTOP", "IDLE"); err != nil {
 		t.Fatalf("CloseSession: %v", err)
 	}
-	if err := r.pad.Show(t.Context(), "AGAIN"); err != nil {
+	if err := r.pad.Show(testCtx(t), "AGAIN"); err != nil {
 		t.Fatalf("Show after CloseSession: %v", err)
 	}
 	if d := cmp.Diff([]string{"OPN", "GIN", "CLO", "OPN", "DSP"}, r.sim.Commands()); d != "" {
@@ -158,7 +158,7 @@ func TestSessionAndInfo(t *testing.T) {
 
 func TestShow(t *testing.T) {
 	r := openPTY(t, pinpadsim.Options{}, pinpad.Options{})
-	ctx := t.Context()
+	ctx := testCtx(t)
 	for _, lines := range [][]string{
 		{"RMB 12.34", "THANK YOU"},
 		{"OPERAÇÃO"},
@@ -183,7 +183,7 @@ func TestShow(t *testing.T) {
 func TestReadPINPromptAndBlock(t *testing.T) {
 	r := loaded(t, pinpadsim.Options{}, pinpad.Options{Prompt: "SENHA / PIN"})
 	r.sim.Enter("246813")
-	b, err := r.pad.ReadPIN(t.Context(), entry)
+	b, err := r.pad.ReadPIN(testCtx(t), entry)
 	if err != nil {
 		t.Fatalf("ReadPIN: %v", err)
 	}
@@ -198,7 +198,7 @@ func TestReadPINPromptAndBlock(t *testing.T) {
 
 func TestStatusesMapToSentinels(t *testing.T) {
 	r := loaded(t, pinpadsim.Options{}, pinpad.Options{})
-	ctx := t.Context()
+	ctx := testCtx(t)
 	r.sim.Timeout()
 	if _, err := r.pad.ReadPIN(ctx, entry); !errors.Is(err, hal.ErrInputTimeout) {
 		t.Errorf("ReadPIN timed out on the pad = %v, want ErrInputTimeout", err)
@@ -223,13 +223,13 @@ func TestStatusesMapToSentinels(t *testing.T) {
 
 func TestReadPINWithoutKey(t *testing.T) {
 	r := openPTY(t, pinpadsim.Options{}, pinpad.Options{})
-	if _, err := r.pad.ReadPIN(t.Context(), entry); !errors.Is(err, hal.ErrNoKey) {
+	if _, err := r.pad.ReadPIN(testCtx(t), entry); !errors.Is(err, hal.ErrNoKey) {
 		t.Errorf("ReadPIN before LoadPINKey = %v, want ErrNoKey", err)
 	}
 }
 
 func TestLoadPINKey(t *testing.T) {
-	ctx := t.Context()
+	ctx := testCtx(t)
 	enc, kcv := encryptedPIK(t)
 	t.Run("wrong check value keeps the old key", func(t *testing.T) {
 		r := loaded(t, pinpadsim.Options{}, pinpad.Options{})
@@ -287,7 +287,7 @@ func TestLoadPINKey(t *testing.T) {
 }
 
 func TestBypass(t *testing.T) {
-	ctx := t.Context()
+	ctx := testCtx(t)
 	e := entry
 	e.AllowBypass = true
 	t.Run("vendor extension", func(t *testing.T) {
@@ -324,7 +324,7 @@ func TestBypass(t *testing.T) {
 // three times it fails without being gone, and the next call opens a new session.
 func TestNAKAndRetransmit(t *testing.T) {
 	r := openPTY(t, pinpadsim.Options{}, pinpad.Options{Timeouts: fastTimeouts})
-	ctx := t.Context()
+	ctx := testCtx(t)
 	if err := r.pad.Show(ctx, "FIRST"); err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +356,7 @@ func TestNAKAndRetransmit(t *testing.T) {
 // ones fail the exchange.
 func TestDamagedResponses(t *testing.T) {
 	r := loaded(t, pinpadsim.Options{}, pinpad.Options{Timeouts: fastTimeouts})
-	ctx := t.Context()
+	ctx := testCtx(t)
 	r.sim.CorruptNext(2)
 	r.sim.Enter("1234")
 	b, err := r.pad.ReadPIN(ctx, entry)
@@ -379,7 +379,7 @@ func TestDamagedResponses(t *testing.T) {
 func TestGarbageBetweenFrames(t *testing.T) {
 	r := loaded(t, pinpadsim.Options{}, pinpad.Options{Timeouts: fastTimeouts})
 	r.sim.SetGarbage([]byte{0xFF, 0x00, 'n', 'o', 'i', 's', 'e', 0x17, 0x13, 0x80})
-	ctx := t.Context()
+	ctx := testCtx(t)
 	r.sim.Enter("975310")
 	b, err := r.pad.ReadPIN(ctx, entry)
 	if err != nil {
@@ -398,7 +398,7 @@ func TestGarbageBetweenFrames(t *testing.T) {
 // when the pad answers again the next call reopens the session.
 func TestSilentPadIsGoneAndComesBack(t *testing.T) {
 	r := openPTY(t, pinpadsim.Options{}, pinpad.Options{Timeouts: fastTimeouts})
-	ctx := t.Context()
+	ctx := testCtx(t)
 	if err := r.pad.Show(ctx, "HELLO"); err != nil {
 		t.Fatal(err)
 	}
@@ -424,7 +424,7 @@ func TestSilentPadIsGoneAndComesBack(t *testing.T) {
 // the scripted PIN for the next entry.
 func TestCancelSendsCAN(t *testing.T) {
 	r := loaded(t, pinpadsim.Options{}, pinpad.Options{})
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	ctx, cancel := context.WithTimeout(testCtx(t), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
 	_, err := r.pad.ReadPIN(ctx, entry)
@@ -438,7 +438,7 @@ func TestCancelSendsCAN(t *testing.T) {
 		t.Errorf("%d CANs, want 2", s.Cancels)
 	}
 	r.sim.Enter("2468")
-	b, err := r.pad.ReadPIN(t.Context(), entry)
+	b, err := r.pad.ReadPIN(testCtx(t), entry)
 	if err != nil {
 		t.Fatalf("ReadPIN after a cancelled one: %v", err)
 	}
@@ -454,7 +454,7 @@ func TestUnplugDuringPINEntry(t *testing.T) {
 	r := loaded(t, pinpadsim.Options{}, pinpad.Options{Timeouts: fastTimeouts})
 	done := make(chan error, 1)
 	go func() {
-		_, err := r.pad.ReadPIN(t.Context(), entry)
+		_, err := r.pad.ReadPIN(testCtx(t), entry)
 		done <- err
 	}()
 	waitFor(t, func() bool { return len(r.sim.Shown()) == 2 }) // the prompt is up
@@ -469,7 +469,7 @@ func TestUnplugDuringPINEntry(t *testing.T) {
 	if !ok || de.Device != "pin pad" || de.Op != "read pin" || !errors.Is(err, hal.ErrDeviceGone) {
 		t.Fatalf("ReadPIN when unplugged = %v, want a pin pad DeviceError wrapping ErrDeviceGone", err)
 	}
-	if err := r.pad.Show(t.Context(), "HELLO?"); !errors.Is(err, hal.ErrDeviceGone) {
+	if err := r.pad.Show(testCtx(t), "HELLO?"); !errors.Is(err, hal.ErrDeviceGone) {
 		t.Errorf("Show while unplugged = %v, want ErrDeviceGone", err)
 	}
 }
@@ -502,18 +502,25 @@ func TestOverNetConn(t *testing.T) {
 	go func() { served <- sim.Serve(padEnd) }()
 	pad := pinpad.New(host, pinpad.Options{KeySlot: slot})
 	enc, kcv := encryptedPIK(t)
-	if err := pad.LoadPINKey(t.Context(), enc, kcv); err != nil {
+	if err := pad.LoadPINKey(testCtx(t), enc, kcv); err != nil {
 		t.Fatal(err)
 	}
 	sim.Enter("0000")
-	b, err := pad.ReadPIN(t.Context(), entry)
+	b, err := pad.ReadPIN(testCtx(t), entry)
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkPIN(t, b, "0000")
-	pad.Close()
-	padEnd.Close()
+	pad.Close() // the simulator reads EOF and stops
 	if err := <-served; err != nil {
 		t.Errorf("simulator: %v", err)
 	}
+	padEnd.Close()
+}
+
+// testCtx bounds a test's calls, so a broken link fails the test instead of hanging it.
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
 }
