@@ -22,7 +22,9 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"journal":  {"list, show the journal's transactions (masked)", runJournal},
+	"journal":  {"list, show, export and verify the journal (masked)", runJournal},
+	"backup":   {"write a verified copy of the journal (posd stopped)", runBackup},
+	"restore":  {"replace the journal with a verified backup, keeping the old file", runRestore},
 	"scenario": {"run scenario files against a simulated terminal", runScenario},
 	"decode":   {"decode host messages (ISO 8583) and EMV TLV data as JSON", runDecode},
 	"crypto":   {"compute MACs, PIN blocks, key check values and EMV cryptograms", runCrypto},

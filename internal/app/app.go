@@ -54,8 +54,15 @@ type Operators interface {
 	CheckPolicy(id operators.ID, password string) error
 }
 
+// Gate says whether the devices and host the self-check found allow a transaction
+// type (internal/selfcheck.Report).
+type Gate interface {
+	Allows(t txtype.Type) (bool, msgs.Code)
+}
+
 // App runs the terminal's screens until its context ends.
 type App struct {
+	gate   Gate
 	set    Settings
 	ui     *Screens
 	reader hal.CardReader
@@ -71,6 +78,22 @@ func New(s Settings, ui *Screens, reader hal.CardReader, eng Engine, ops Operato
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &App{set: s, ui: ui, reader: reader, eng: eng, ops: ops, log: log, now: time.Now}
+}
+
+// SetGate installs the self-check's verdict; nil allows everything.
+func (a *App) SetGate(g Gate) { a.gate = g }
+
+// allowed tells the merchant when the self-check found what t needs missing.
+func (a *App) allowed(ctx context.Context, t txtype.Type, title string) bool {
+	if a.gate == nil {
+		return true
+	}
+	ok, code := a.gate.Allows(t)
+	if !ok {
+		a.ui.show(ctx, title, a.t(code))
+		a.ui.pause(ctx, a.set.ResultTimeout)
+	}
+	return ok
 }
 
 // Run shows the idle screen and serves the merchant until ctx is cancelled. A
@@ -296,6 +319,9 @@ func (a *App) reprint(ctx context.Context, voucher txtype.STAN) {
 // sale runs the sale menu path; card is the card that started it at the idle screen.
 func (a *App) sale(ctx context.Context, card *hal.CardEvent) {
 	title := a.t(msgs.TitleSale)
+	if !a.allowed(ctx, txtype.Sale, title) {
+		return
+	}
 	amount, ok := a.ui.amount(ctx, title, a.set.Currency, a.set.MaxAmount, a.set.InputTimeout)
 	if !ok {
 		return
@@ -361,6 +387,9 @@ func (a *App) original(ctx context.Context, title string, want txtype.Type) (txn
 
 func (a *App) void(ctx context.Context) {
 	title := a.t(msgs.TitleVoid)
+	if !a.allowed(ctx, txtype.Void, title) {
+		return
+	}
 	if !a.supervisor(ctx, title) {
 		return
 	}
@@ -376,6 +405,9 @@ func (a *App) void(ctx context.Context) {
 
 func (a *App) refund(ctx context.Context) {
 	title := a.t(msgs.TitleRefund)
+	if !a.allowed(ctx, txtype.Refund, title) {
+		return
+	}
 	if !a.supervisor(ctx, title) {
 		return
 	}
@@ -406,6 +438,9 @@ func (a *App) preAuthMenu(ctx context.Context) {
 		switch in.key {
 		case hal.Key1:
 			title := a.t(msgs.TitlePreAuth)
+			if !a.allowed(ctx, txtype.PreAuth, title) {
+				return
+			}
 			amount, ok := a.ui.amount(ctx, title, a.set.Currency, a.set.MaxAmount, a.set.InputTimeout)
 			if ok {
 				a.withCard(ctx, title, []string{amount.String()}, nil, func(ev hal.CardEvent) (txn.Result, error) {
@@ -520,6 +555,9 @@ func (a *App) changePassword(ctx context.Context, id operators.ID, old string) {
 // balance shows the card's available balance; it is not printed.
 func (a *App) balance(ctx context.Context) {
 	title := a.t(msgs.TitleBalance)
+	if !a.allowed(ctx, txtype.Balance, title) {
+		return
+	}
 	var notice string
 	for {
 		lines := []string{a.t(msgs.PresentCard)}
@@ -555,6 +593,9 @@ func (a *App) balance(ctx context.Context) {
 
 func (a *App) settle(ctx context.Context) {
 	title := a.t(msgs.TitleSettle)
+	if !a.allowed(ctx, txtype.Settlement, title) {
+		return
+	}
 	in, err := a.ui.wait(ctx, nil, hal.Screen{Title: title, Lines: []string{a.t(msgs.ConfirmSettle)}}, a.set.InputTimeout)
 	if err != nil || in.key != hal.KeyEnter {
 		return
@@ -618,11 +659,12 @@ func printCode(err error) msgs.Code {
 // Screens shows screens and reads keys; it is also the engine's txn.Prompter.
 type Screens struct {
 	// title is the last title shown: progress screens keep the flow's title.
-	title string
-	kp    hal.Keypad
-	disp  hal.Display
-	lang  msgs.Lang
-	log   *slog.Logger
+	title        string
+	alertTimeout time.Duration
+	kp           hal.Keypad
+	disp         hal.Display
+	lang         msgs.Lang
+	log          *slog.Logger
 }
 
 var _ txn.Prompter = (*Screens)(nil)
@@ -632,7 +674,7 @@ func NewScreens(kp hal.Keypad, disp hal.Display, lang msgs.Lang, log *slog.Logge
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Screens{kp: kp, disp: disp, lang: lang, log: log}
+	return &Screens{kp: kp, disp: disp, lang: lang, log: log, alertTimeout: 30 * time.Second}
 }
 
 func (s *Screens) t(c msgs.Code) string { return msgs.Text(c, s.lang) }
@@ -701,6 +743,18 @@ func (s *Screens) Choose(ctx context.Context, options []string) (int, error) {
 			return int(in.key - hal.Key1), nil
 		}
 	}
+}
+
+// Alert implements txn.Prompter: the alarms stay on the screen, with a beep where the
+// display can, until a key or the result timeout.
+func (s *Screens) Alert(ctx context.Context, title string, lines []string) {
+	if b, ok := s.disp.(hal.Beeper); ok {
+		_ = b.Beep(ctx, 3)
+	}
+	prev := s.title
+	s.show(ctx, title, append(append([]string{}, lines...), s.t(msgs.PressAnyKey))...)
+	s.pause(ctx, s.alertTimeout)
+	s.title = prev
 }
 
 // TearOff implements txn.Prompter.

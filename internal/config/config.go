@@ -1,7 +1,9 @@
 // Package config owns posd's typed configuration: the TOML file format, the defaults
 // (the embedded configuration that `make run` uses: simulated devices and an
 // in-process acquirer simulator), and Validate, which reports every problem with its
-// key path before any device is opened. It imports only L0 packages.
+// key path before any device is opened. The risk, self-check and fee sections are the
+// types of the packages that own those rules; config imports nothing else of
+// countertop but L0 packages.
 package config
 
 import (
@@ -17,18 +19,24 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"countertop/internal/fees"
 	"countertop/internal/money"
 	"countertop/internal/msgs"
+	"countertop/internal/risk"
+	"countertop/internal/selfcheck"
 )
 
 // Config is the whole configuration of one terminal.
 type Config struct {
-	Terminal Terminal `toml:"terminal"`
-	Host     Host     `toml:"host"`
-	Keys     Keys     `toml:"keys"`
-	Journal  Journal  `toml:"journal"`
-	Devices  Devices  `toml:"devices"`
-	Log      Log      `toml:"log"`
+	Terminal  Terminal         `toml:"terminal"`
+	Host      Host             `toml:"host"`
+	Keys      Keys             `toml:"keys"`
+	Journal   Journal          `toml:"journal"`
+	Devices   Devices          `toml:"devices"`
+	Log       Log              `toml:"log"`
+	Risk      risk.Config      `toml:"risk"`
+	SelfCheck selfcheck.Config `toml:"selfcheck"`
+	Fees      fees.Config      `toml:"fees"`
 }
 
 // Terminal is the merchant's and the terminal's identity and behaviour.
@@ -73,10 +81,18 @@ type Keys struct {
 	PANHashKey string `toml:"pan_hash_key"` // hex, keys the PAN look-up hash in the journal
 }
 
-// Journal is the bbolt journal.
+// Journal is the bbolt journal and its upkeep.
 type Journal struct {
 	Path        string   `toml:"path"`
 	LockTimeout Duration `toml:"lock_timeout"`
+	// BackupDir receives verified hot backups every BackupEvery and after each
+	// settlement; the newest BackupKeep are kept. Empty: next to the journal.
+	BackupDir   string   `toml:"backup_dir"`
+	BackupKeep  int      `toml:"backup_keep"`
+	BackupEvery Duration `toml:"backup_every"`
+	// RetentionDays: settled batches older than this are purged after a settlement
+	// and the file compacted at the next start.
+	RetentionDays int `toml:"retention_days"`
 }
 
 // Devices chooses a driver per device.
@@ -119,7 +135,8 @@ func DefaultTOML() []byte { return bytes.Clone(defaultTOML) }
 
 // Default returns the embedded default configuration.
 func Default() Config {
-	c, err := Parse(defaultTOML, Config{})
+	base := Config{Risk: risk.DefaultConfig(), SelfCheck: selfcheck.DefaultConfig(), Fees: fees.DefaultConfig()}
+	c, err := Parse(defaultTOML, base)
 	if err != nil {
 		panic("embedded default configuration: " + err.Error())
 	}
@@ -254,6 +271,20 @@ func (c Config) Validate() error {
 	}
 	if c.Journal.Path == "" {
 		bad("journal.path", "empty")
+	}
+	if c.Journal.BackupKeep < 1 || c.Journal.BackupKeep > 100 {
+		bad("journal.backup_keep", "%d is not within 1..100", c.Journal.BackupKeep)
+	}
+	if c.Journal.BackupEvery.Duration < time.Minute {
+		bad("journal.backup_every", "%s is shorter than a minute", c.Journal.BackupEvery)
+	}
+	if c.Journal.RetentionDays < 1 {
+		bad("journal.retention_days", "%d is not a positive number of days", c.Journal.RetentionDays)
+	}
+	for _, err := range []error{c.Risk.Validate("risk"), c.SelfCheck.Validate("selfcheck"), c.Fees.Validate("fees")} {
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
 	d := c.Devices
 	oneOf(bad, "devices.card_reader", d.CardReader, "sim", "pcsc")

@@ -32,7 +32,14 @@ type Settlement struct {
 	Currency money.Currency
 	Domestic GroupTotals // 内卡: UnionPay cards
 	Foreign  GroupTotals // 外卡: foreign cards
+	Fees     *FeeSummary // estimated merchant fees; nil: not printed
 	Reprint  bool
+}
+
+// FeeSummary is the batch's gross, estimated merchant discount fees and net.
+type FeeSummary struct {
+	Gross, Fees, Net money.Amount
+	Understated      bool // some card organisation has no configured rate
 }
 
 var (
@@ -47,6 +54,9 @@ var (
 	lblAmtColumn   = label{"金额", "AMOUNT"}
 	lblSaleRow     = label{"消费", "SALE"}
 	lblRefundRow   = label{"退货", "REFUND"}
+	lblGross       = label{"交易总额", "GROSS"}
+	lblFees        = label{"预估手续费", "EST. FEES"}
+	lblNet         = label{"预估净额", "EST. NET"}
 )
 
 // BuildSettlement lays out the settlement slip (merchant-ux.md §1.7): header, then
@@ -92,6 +102,16 @@ func BuildSettlement(s Settlement, l Layout) hal.Document {
 		}
 	}
 	b.rule()
+	if f := s.Fees; f != nil {
+		b.field(lblGross, f.Gross.Decimal())
+		fee := f.Fees.Decimal()
+		if f.Understated {
+			fee += "+"
+		}
+		b.field(lblFees, fee)
+		b.field(lblNet, f.Net.Decimal())
+		b.rule()
+	}
 	if s.Reprint {
 		b.text("****"+b.join(txtReprint, "/")+"****", hal.AlignCenter)
 	}

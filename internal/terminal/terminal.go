@@ -13,6 +13,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"time"
 
 	"countertop/emv"
 	"countertop/hal"
@@ -20,11 +22,15 @@ import (
 	"countertop/internal/app"
 	"countertop/internal/cardprofile"
 	"countertop/internal/config"
+	"countertop/internal/fees"
 	"countertop/internal/hostlink"
 	"countertop/internal/keys"
 	"countertop/internal/operators"
 	"countertop/internal/receipt"
+	"countertop/internal/risk"
+	"countertop/internal/selfcheck"
 	"countertop/internal/txn"
+	"countertop/internal/txtype"
 	"countertop/iso8583"
 	"countertop/store"
 	"countertop/testdata"
@@ -42,6 +48,9 @@ type Devices struct {
 
 // Terminal is an assembled terminal.
 type Terminal struct {
+	cfg       config.Config
+	dev       Devices
+	tmk       keys.Key
 	App       *app.App
 	Engine    *txn.Engine
 	Journal   *store.DB
@@ -77,7 +86,7 @@ func Open(cfg config.Config, dev Devices, log *slog.Logger) (*Terminal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open journal %s: %w", cfg.Journal.Path, err)
 	}
-	t := &Terminal{Journal: db, log: log}
+	t := &Terminal{Journal: db, log: log, cfg: cfg, dev: dev, tmk: tmk}
 	addr := cfg.Host.Addr
 	if cfg.Host.Mode == "embedded" {
 		srv, err := NewAcquirer(cfg, log.With("component", "acquirer-sim"))
@@ -98,6 +107,16 @@ func Open(cfg config.Config, dev Devices, log *slog.Logger) (*Terminal, error) {
 		t.Close()
 		return nil, err
 	}
+	alarms, err := risk.New(cfg.Risk, db, risk.Options{Audit: db, Log: log.With("component", "risk")})
+	if err != nil {
+		t.Close()
+		return nil, fmt.Errorf("risk rules: %w", err)
+	}
+	estimator, err := fees.New(cfg.Fees, cfg.Currency(), fees.Options{})
+	if err != nil {
+		t.Close()
+		return nil, fmt.Errorf("fees: %w", err)
+	}
 	screens := app.NewScreens(dev.Keypad, dev.Display, cfg.Lang(), log)
 	t.Engine = txn.New(txn.Settings{
 		Terminal: term, Operator: cfg.Terminal.Operator, TMK: tmk, PANHashKey: hashKey,
@@ -106,7 +125,7 @@ func Open(cfg config.Config, dev Devices, log *slog.Logger) (*Terminal, error) {
 			TerminalID: cfg.Terminal.TerminalID, Acquirer: cfg.Terminal.Acquirer},
 		Layout: receipt.Layout{Width: cfg.Terminal.PrintWidth, Lang: cfg.Lang(), English: cfg.Terminal.EnglishLabels},
 		Copies: cfg.Terminal.SlipCopies, TearOff: cfg.Terminal.TearOffTimeout.Duration, Currency: cfg.Currency(),
-		Kernel: kernel,
+		Kernel: kernel, Risk: alarms, Fees: estimator, AfterSettle: t.afterSettle,
 	}, t.Host, db, txn.Devices{Reader: dev.Reader, PINPad: dev.PINPad, Printer: dev.Printer}, screens, log.With("component", "txn"))
 	ops, err := operators.Load(db, operators.DefaultPolicy, nil)
 	if err != nil {
@@ -195,15 +214,124 @@ func NewAcquirer(cfg config.Config, log *slog.Logger) (*acquirer.Server, error) 
 	return srv, nil
 }
 
-// Run signs in (a failure is shown on the idle screen, not fatal), sends a reversal
-// left pending by an earlier run, and serves the merchant until ctx ends.
+// Run recovers what a crash left in the journal, signs in (a failure is shown on
+// the idle screen, not fatal), sends a reversal left pending by an earlier run, runs
+// the self-check, takes journal backups on schedule, and serves the merchant until
+// ctx ends.
 func (t *Terminal) Run(ctx context.Context) error {
+	t.recover()
 	if err := t.Engine.SignIn(ctx); err != nil {
 		t.log.Warn("start-up sign-in", "err", err)
 	} else if err := t.Engine.DrainReversal(ctx); err != nil {
 		t.log.Warn("start-up reversal", "err", err)
 	}
+	rep := t.SelfCheck(ctx)
+	t.App.SetGate(rep)
+	if rep.Worst() != selfcheck.OK && ctx.Err() == nil {
+		title, lines := rep.Summary(t.cfg.Lang())
+		t.dev.Display.Show(ctx, hal.Screen{Title: title, Lines: lines})
+		pause, cancel := context.WithTimeout(ctx, t.cfg.Terminal.ResultTimeout.Duration)
+		t.dev.Keypad.ReadKey(pause)
+		cancel()
+	}
+	go t.backups(ctx)
 	return t.App.Run(ctx)
+}
+
+// SelfCheck checks the devices, the journal, the clock, the host and the keys, and
+// logs the report.
+func (t *Terminal) SelfCheck(ctx context.Context) selfcheck.Report {
+	d := t.dev
+	rep := selfcheck.Run(ctx, t.cfg.SelfCheck,
+		selfcheck.CardReader(d.Reader), selfcheck.PINPad(d.PINPad), selfcheck.Printer(d.Printer),
+		selfcheck.Keypad(d.Keypad), selfcheck.JournalIntegrity(t.Journal),
+		selfcheck.Clock(nil, buildDate, t.Journal, t.cfg.SelfCheck.ClockTolerance),
+		selfcheck.Host(t.Engine, t.cfg.SelfCheck.EchoTimeout), selfcheck.Keys(keyStatus{t}))
+	t.log.Info("self-check", "report", rep)
+	return rep
+}
+
+// buildDate is the earliest date the clock may show: a clock before it is wrong.
+var buildDate = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+
+type keyStatus struct{ t *Terminal }
+
+func (k keyStatus) TMKLoaded() bool { return !k.t.tmk.IsZero() }
+func (k keyStatus) SignedIn() bool  { return k.t.Engine.SignedIn() }
+
+// recover resolves transactions a crash interrupted: one whose request was never
+// sent is marked failed; a pending reversal goes out with the sign-in's drain; one
+// whose outcome stays unknown is logged and never shown as approved.
+func (t *Terminal) recover() {
+	left, err := t.Journal.Interrupted()
+	if err != nil {
+		t.log.Error("journal recovery", "err", err)
+		return
+	}
+	for _, in := range left {
+		r := in.Record
+		switch in.Action {
+		case store.MarkFailed:
+			r.State = store.Failed
+			if err := t.Journal.Finish(&r); err != nil {
+				t.log.Error("mark interrupted transaction failed", "record", r.ID, "err", err)
+			}
+		case store.SendReversal:
+			t.log.Warn("interrupted transaction: reversal pending", "record", r.ID)
+		default:
+			t.log.Warn("interrupted transaction: outcome unknown", "record", r.ID, "stan", r.STAN.String())
+			t.Journal.Audit("alarm", fmt.Sprintf("record %d outcome unknown after a restart", r.ID))
+		}
+	}
+}
+
+func (t *Terminal) backupDir() string {
+	if t.cfg.Journal.BackupDir != "" {
+		return t.cfg.Journal.BackupDir
+	}
+	return filepath.Join(filepath.Dir(t.cfg.Journal.Path), "backups")
+}
+
+// backups takes a verified journal backup every journal.backup_every until ctx ends.
+func (t *Terminal) backups(ctx context.Context) {
+	tick := time.NewTicker(t.cfg.Journal.BackupEvery.Duration)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			t.backup()
+		}
+	}
+}
+
+func (t *Terminal) backup() {
+	if err := os.MkdirAll(t.backupDir(), 0o700); err != nil {
+		t.log.Error("journal backup", "err", err)
+		return
+	}
+	path, err := t.Journal.Backup(t.backupDir(), t.cfg.Journal.BackupKeep)
+	if err != nil {
+		t.log.Error("journal backup", "err", err)
+		t.Journal.Audit("alarm", "journal backup failed")
+		return
+	}
+	t.log.Info("journal backup", "file", path)
+}
+
+// afterSettle backs the journal up and purges settled batches past the retention.
+func (t *Terminal) afterSettle(ctx context.Context, batch txtype.Batch) {
+	t.backup()
+	cutoff := time.Now().AddDate(0, 0, -t.cfg.Journal.RetentionDays)
+	n, err := t.Journal.Purge(cutoff)
+	if err != nil {
+		t.log.Error("journal retention", "err", err)
+		return
+	}
+	if n > 0 {
+		t.log.Info("journal retention", "purged", n, "before", cutoff.Format(time.DateOnly))
+	}
 }
 
 // Close closes the journal and stops the embedded acquirer.

@@ -205,6 +205,9 @@ func (e *Engine) chipSale(ctx context.Context, amount money.Amount) (Result, err
 // declines) with the EMV offline response codes Y1 and Z1. Uploading the TC to the
 // host (store-and-forward) is not built yet.
 func (e *Engine) offlineChip(ctx context.Context, rec *store.Record, tx *emv.Transaction) (Result, error) {
+	if err := e.riskCheck(ctx, rec); err != nil {
+		return Result{}, err
+	}
 	if err := e.journal.Begin(rec); err != nil {
 		return Result{}, fail(msgs.JournalFailed, err)
 	}

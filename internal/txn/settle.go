@@ -5,7 +5,9 @@ import (
 	"fmt"
 
 	"countertop/hal"
+	"countertop/internal/fees"
 	"countertop/internal/hostlink"
+	"countertop/internal/money"
 	"countertop/internal/msgs"
 	"countertop/internal/receipt"
 	"countertop/internal/txtype"
@@ -53,6 +55,14 @@ func BatchTotals(recs []store.Record) iso8583.Totals {
 	return t
 }
 
+func unrated(s fees.Summary) int {
+	n := 0
+	for _, o := range s.Orgs {
+		n += o.Unrated
+	}
+	return n
+}
+
 // Settle sends the current batch's totals to the host (after any pending reversal),
 // moves to the next batch, and prints the settlement slip. A batch the host finds
 // unbalanced is reported as such; uploading its transactions (0320) is not built yet,
@@ -89,6 +99,19 @@ func (e *Engine) Settle(ctx context.Context) (Settlement, error) {
 			s.Balanced = false
 		}
 	}
+	result := store.Balanced
+	if !s.Balanced {
+		result = store.Unbalanced
+	}
+	sums := func(dc int, da int64, cc int, ca int64) store.Sums {
+		return store.Sums{DebitCount: dc, Debit: money.New(da, e.set.Currency), CreditCount: cc, Credit: money.New(ca, e.set.Currency)}
+	}
+	if _, err := e.journal.RecordSettlement(batch, store.Totals{
+		Domestic: sums(totals.DebitCount, totals.DebitAmount, totals.CreditCount, totals.CreditAmount),
+		Foreign:  sums(totals.ForeignDebitCount, totals.ForeignDebitAmount, totals.ForeignCreditCount, totals.ForeignCreditAmount),
+	}, result); err != nil {
+		return Settlement{}, fail(msgs.JournalFailed, err)
+	}
 	if err := e.journal.SetBatch(batch + 1); err != nil {
 		return Settlement{}, fail(msgs.JournalFailed, err)
 	}
@@ -109,12 +132,20 @@ func (e *Engine) Settle(ctx context.Context) (Settlement, error) {
 	if when.IsZero() {
 		when = e.now()
 	}
-	s.Slip = receipt.BuildSettlement(receipt.Settlement{Merchant: e.set.Merchant, Operator: e.set.Operator,
+	slip := receipt.Settlement{Merchant: e.set.Merchant, Operator: e.set.Operator,
 		Batch: batch, Time: when, Currency: e.set.Currency,
 		Domestic: group(0, totals.DebitCount, totals.DebitAmount, totals.CreditCount, totals.CreditAmount),
 		Foreign:  group(1, totals.ForeignDebitCount, totals.ForeignDebitAmount, totals.ForeignCreditCount, totals.ForeignCreditAmount),
-	}, e.set.Layout)
+	}
+	if e.set.Fees != nil {
+		sum := e.set.Fees.Estimate(recs)
+		slip.Fees = &receipt.FeeSummary{Gross: sum.Total.Gross, Fees: sum.Total.Fees, Net: sum.Total.Net, Understated: unrated(sum) > 0}
+	}
+	s.Slip = receipt.BuildSettlement(slip, e.set.Layout)
 	e.ui.Progress(ctx, msgs.Printing)
 	s.PrintErr = e.dev.Printer.Print(ctx, s.Slip)
+	if e.set.AfterSettle != nil {
+		e.set.AfterSettle(ctx, batch)
+	}
 	return s, nil
 }

@@ -11,11 +11,13 @@ import (
 	"countertop/emv"
 	"countertop/hal"
 	"countertop/internal/carddata"
+	"countertop/internal/fees"
 	"countertop/internal/hostlink"
 	"countertop/internal/keys"
 	"countertop/internal/money"
 	"countertop/internal/msgs"
 	"countertop/internal/receipt"
+	"countertop/internal/risk"
 	"countertop/internal/txtype"
 	"countertop/iso8583"
 	"countertop/store"
@@ -42,6 +44,7 @@ type Journal interface {
 	ByVoucher(b txtype.Batch, s txtype.STAN) (store.Record, error)
 	ByRRN(rrn string) (store.Record, error)
 	List(f store.Filter) ([]store.Record, error)
+	RecordSettlement(b txtype.Batch, t store.Totals, res store.SettleResult) (store.Settlement, error)
 	Audit(kind, detail string) error
 }
 
@@ -56,6 +59,19 @@ type Prompter interface {
 	TearOff(ctx context.Context, timeout time.Duration) error
 	// Choose shows options (chip applications) and returns the index chosen.
 	Choose(ctx context.Context, options []string) (int, error)
+	// Alert shows alarms (abnormal transactions) until a key or a timeout.
+	Alert(ctx context.Context, title string, lines []string)
+}
+
+// Risk checks transactions against the alarm rules (internal/risk.Engine).
+type Risk interface {
+	Check(c risk.Candidate) ([]risk.Alarm, error)
+	CheckResult(rec store.Record) ([]risk.Alarm, error)
+}
+
+// Fees estimates merchant discount fees (internal/fees.Estimator).
+type Fees interface {
+	Estimate(recs []store.Record) fees.Summary
 }
 
 // Settings is what the engine needs from the configuration.
@@ -72,6 +88,12 @@ type Settings struct {
 	Currency        money.Currency
 	// Kernel reads chip cards; nil: chip cards are refused with a message.
 	Kernel *emv.Kernel
+	// Risk raises alarms for abnormal transactions; nil: no alarms.
+	Risk Risk
+	// Fees prints estimated fees on the settlement slip; nil: none.
+	Fees Fees
+	// AfterSettle runs after a settlement is journaled (backups, retention).
+	AfterSettle func(ctx context.Context, batch txtype.Batch)
 }
 
 // Devices are the devices the engine drives itself.
@@ -387,6 +409,9 @@ func (e *Engine) online(ctx context.Context, rec *store.Record, req iso8583.Requ
 // turn an approval into a decline with a reversal reason (96).
 func (e *Engine) onlineWith(ctx context.Context, rec *store.Record, req iso8583.Request,
 	complete func(*store.Record, iso8583.Reply, error)) (Result, error) {
+	if err := e.riskCheck(ctx, rec); err != nil {
+		return Result{}, err
+	}
 	if err := e.journal.Begin(rec); err != nil {
 		return Result{}, fail(msgs.JournalFailed, err)
 	}
@@ -458,6 +483,7 @@ func (e *Engine) onlineWith(ctx context.Context, rec *store.Record, req iso8583.
 		return Result{}, fail(msgs.JournalFailed, err)
 	}
 	log.Info("host answered", "rc", rep.RespCode, "state", rec.State.String())
+	e.riskResult(ctx, *rec)
 	if rec.ReversalReason != "" {
 		if rerr := e.DrainReversal(ctx); rerr != nil {
 			log.Error("reversal pending", "err", rerr)
@@ -473,6 +499,46 @@ func (e *Engine) onlineWith(ctx context.Context, rec *store.Record, req iso8583.
 		}
 	}
 	return res, nil
+}
+
+// riskCheck runs the alarm rules before a transaction goes online: alarms are shown
+// (the risk engine audits and logs them), a blocking one refuses the transaction.
+func (e *Engine) riskCheck(ctx context.Context, rec *store.Record) error {
+	if e.set.Risk == nil {
+		return nil
+	}
+	alarms, err := e.set.Risk.Check(risk.Candidate{Type: rec.Type, Amount: rec.Amount, PANHash: rec.PANHash, Time: e.now()})
+	if err != nil {
+		e.log.Error("risk check", "err", err)
+	}
+	e.alert(ctx, alarms)
+	if a, blocked := risk.Blocked(alarms); blocked {
+		return fail(msgs.RiskBlocked, fmt.Errorf("risk rule %s: %s", a.Rule, a.Detail))
+	}
+	return nil
+}
+
+// riskResult runs the rules that look at a journaled result (declines, wrong PINs).
+func (e *Engine) riskResult(ctx context.Context, rec store.Record) {
+	if e.set.Risk == nil {
+		return
+	}
+	alarms, err := e.set.Risk.CheckResult(rec)
+	if err != nil {
+		e.log.Error("risk check of result", "err", err)
+	}
+	e.alert(ctx, alarms)
+}
+
+func (e *Engine) alert(ctx context.Context, alarms []risk.Alarm) {
+	if len(alarms) == 0 {
+		return
+	}
+	lines := make([]string, len(alarms))
+	for i, a := range alarms {
+		lines[i] = a.Message(e.set.Layout.Lang)
+	}
+	e.ui.Alert(ctx, msgs.Text(msgs.RiskAlarmTitle, e.set.Layout.Lang), lines)
 }
 
 // slipText is the merchant copy's text as the journal keeps it.
