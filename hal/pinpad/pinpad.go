@@ -63,9 +63,12 @@ type PINPad struct {
 	opts Options
 	log  *slog.Logger
 
-	mu       sync.Mutex
+	closeMu sync.Mutex // guards closer and closed; never held across I/O
+	closer  io.Closer
+	closed  bool
+
+	mu       sync.Mutex // serialises exchanges
 	link     *abecs.Link
-	closer   io.Closer
 	reopen   func() (io.ReadWriteCloser, error) // the serial port again (Open only)
 	broken   bool                               // the port failed: reopen before the next command
 	open     bool                               // OPN answered since the last failure
@@ -111,11 +114,13 @@ func New(rw io.ReadWriter, opts Options) *PINPad {
 	return p
 }
 
-// Close closes the port without a word to the pad (see CloseSession). Only the
-// owner (cmd/) calls it.
+// Close closes the port without a word to the pad (see CloseSession); a call in
+// progress fails with hal.ErrDeviceGone and later calls do too. Only the owner (cmd/)
+// calls it.
 func (p *PINPad) Close() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.closeMu.Lock()
+	defer p.closeMu.Unlock()
+	p.closed = true
 	if p.closer == nil {
 		return nil
 	}
@@ -311,15 +316,9 @@ func (p *PINPad) exchange(ctx context.Context, cmd abecs.Command, blocking bool)
 // doing), then OPN.
 func (p *PINPad) ready(ctx context.Context) error {
 	if p.broken && p.reopen != nil {
-		if p.closer != nil {
-			p.closer.Close()
+		if err := p.reopenPort(); err != nil {
+			return err
 		}
-		rw, err := p.reopen()
-		if err != nil {
-			return fmt.Errorf("reopen port: %w: %w", abecs.ErrTransport, err)
-		}
-		p.link, p.closer, p.broken, p.open = abecs.NewLink(newConn(rw), p.opts.Timeouts), rw, false, false
-		p.log.Info("pin pad port reopened")
 	}
 	if p.open {
 		return nil
@@ -334,6 +333,25 @@ func (p *PINPad) ready(ctx context.Context) error {
 		return fmt.Errorf("open session: %w", err)
 	}
 	p.open = true
+	return nil
+}
+
+// reopenPort replaces a failed port with a newly opened one, unless Close was called.
+func (p *PINPad) reopenPort() error {
+	p.closeMu.Lock()
+	defer p.closeMu.Unlock()
+	if p.closed {
+		return fmt.Errorf("port closed: %w", abecs.ErrTransport)
+	}
+	if p.closer != nil {
+		p.closer.Close()
+	}
+	rw, err := p.reopen()
+	if err != nil {
+		return fmt.Errorf("reopen port: %w: %w", abecs.ErrTransport, err)
+	}
+	p.link, p.closer, p.broken, p.open = abecs.NewLink(newConn(rw), p.opts.Timeouts), rw, false, false
+	p.log.Info("pin pad port reopened")
 	return nil
 }
 

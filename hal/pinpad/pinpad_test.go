@@ -524,3 +524,33 @@ func testCtx(t testing.TB) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// TestCloseDuringReadPIN: the owner closing the pad ends a waiting ReadPIN with
+// ErrDeviceGone, and the pad stays closed.
+func TestCloseDuringReadPIN(t *testing.T) {
+	r := loaded(t, pinpadsim.Options{}, pinpad.Options{Timeouts: fastTimeouts})
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.pad.ReadPIN(testCtx(t), entry)
+		done <- err
+	}()
+	waitFor(t, func() bool { return len(r.sim.Shown()) == 2 })
+	closed := make(chan error, 1)
+	go func() { closed <- r.pad.Close() }()
+	for _, ch := range []chan error{closed, done} {
+		select {
+		case err := <-ch:
+			if ch == closed && err != nil {
+				t.Errorf("Close: %v", err)
+			}
+			if ch == done && !errors.Is(err, hal.ErrDeviceGone) {
+				t.Errorf("ReadPIN when closed = %v, want ErrDeviceGone", err)
+			}
+		case <-time.After(haltest.Prompt):
+			t.Fatal("Close or ReadPIN did not return")
+		}
+	}
+	if err := r.pad.Show(testCtx(t), "X"); !errors.Is(err, hal.ErrDeviceGone) {
+		t.Errorf("Show after Close = %v, want ErrDeviceGone", err)
+	}
+}
