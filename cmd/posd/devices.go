@@ -15,6 +15,8 @@ import (
 	"countertop/hal"
 	"countertop/hal/console"
 	"countertop/hal/escpos"
+	"countertop/hal/msr"
+	"countertop/hal/readers"
 	"countertop/hal/sim"
 	"countertop/internal/cardprofile"
 	"countertop/internal/config"
@@ -68,6 +70,15 @@ func openDevices(ctx context.Context, cfg config.Config, log *slog.Logger, stop 
 		}
 		closers = append(closers, closeReader)
 		dev.Reader = r
+	}
+	if cfg.Devices.Magstripe == "serial" {
+		stripe, err := msr.Open(cfg.Devices.MagstripeDevice, cfg.Devices.MagstripeBaud, msr.Options{})
+		if err != nil {
+			closeAll()
+			return dev, nil, fmt.Errorf("open magstripe reader %s: %w", cfg.Devices.MagstripeDevice, err)
+		}
+		closers = append(closers, func() { stripe.Close() })
+		dev.Reader = readers.Combine(dev.Reader, stripe)
 	}
 	pp := sim.NewPINPad(nil, tmk)
 	pp.OnPrompt = demo.pinPrompt

@@ -99,12 +99,18 @@ type Journal struct {
 type Devices struct {
 	CardReader    string `toml:"card_reader"` // sim | pcsc
 	ReaderPattern string `toml:"reader_pattern"`
-	PINPad        string `toml:"pinpad"`  // sim
-	Printer       string `toml:"printer"` // sim | serial
-	PrinterPort   string `toml:"printer_port"`
-	PrinterBaud   int    `toml:"printer_baud"`
-	Console       string `toml:"console"` // console (keypad and display on this terminal) | sim
-	Cards         string `toml:"cards"`   // directory of test-card profiles for simulated cards; empty: the embedded ones
+	// Magstripe adds a separate stripe reader next to a chip reader: none | serial.
+	Magstripe       string `toml:"magstripe"`
+	MagstripeDevice string `toml:"magstripe_device"`
+	MagstripeBaud   int    `toml:"magstripe_baud"`
+	PINPad          string `toml:"pinpad"` // sim | serial
+	PINPadPort      string `toml:"pinpad_port"`
+	PINPadBaud      int    `toml:"pinpad_baud"`
+	Printer         string `toml:"printer"` // sim | serial
+	PrinterPort     string `toml:"printer_port"`
+	PrinterBaud     int    `toml:"printer_baud"`
+	Console         string `toml:"console"` // console (keypad and display on this terminal) | sim
+	Cards           string `toml:"cards"`   // directory of test-card profiles for simulated cards; empty: the embedded ones
 }
 
 // Log configures structured logs.
@@ -288,7 +294,14 @@ func (c Config) Validate() error {
 	}
 	d := c.Devices
 	oneOf(bad, "devices.card_reader", d.CardReader, "sim", "pcsc")
-	oneOf(bad, "devices.pinpad", d.PINPad, "sim")
+	oneOf(bad, "devices.pinpad", d.PINPad, "sim", "serial")
+	oneOf(bad, "devices.magstripe", d.Magstripe, "none", "serial")
+	if d.Magstripe == "serial" && d.MagstripeDevice == "" {
+		bad("devices.magstripe_device", "empty with devices.magstripe = \"serial\"")
+	}
+	if d.PINPad == "serial" && d.PINPadPort == "" {
+		bad("devices.pinpad_port", "empty with devices.pinpad = \"serial\"")
+	}
 	oneOf(bad, "devices.printer", d.Printer, "sim", "serial")
 	oneOf(bad, "devices.console", d.Console, "console", "sim")
 	if d.Printer == "serial" && d.PrinterPort == "" {
