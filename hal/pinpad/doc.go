@@ -3,9 +3,9 @@
 // (go.bug.st/serial) or any byte stream. The protocol itself — frames, link rules,
 // messages, status codes — is hal/pinpad/abecs; this package owns the session (CAN
 // and OPN before the first command and again after a failure, CLO at the end), the
-// mapping of hal calls to commands (Show → DSP/DEX, ReadPIN → GPN, LoadPINKey →
-// the working key for GPN, checked through the vendor command ZWK when the pad has
-// it, Info → GIN) and the mapping of outcomes to hal's sentinels, with every failure
+// mapping of calls to commands (Show → DSP/DEX, ReadPIN → GPN, WaitKey → GKY,
+// LoadPINKey → the working key for GPN, checked through the vendor command ZWK when
+// the pad has it, Info → GIN, CloseSession → CLO) and the mapping of outcomes to hal's sentinels, with every failure
 // in a hal.DeviceError. A pad that stops answering or a port that fails (cable
 // pulled) is hal.ErrDeviceGone; the next call reopens the port and the session.
 //

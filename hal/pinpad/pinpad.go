@@ -298,6 +298,50 @@ func (p *PINPad) ReadPIN(ctx context.Context, e hal.PINEntry) (carddata.PINBlock
 	return carddata.NewPINBlock(block), nil
 }
 
+// Key is a key the cardholder pressed on the pad, as GKY reports it.
+type Key int
+
+// Keys GKY reports. The pad ignores digits.
+const (
+	KeyEnter  Key = iota // [OK/ENTRA]
+	KeyCancel            // [CANCELA]
+	KeyClear             // [LIMPA]
+	KeyF1
+	KeyF2
+	KeyF3
+	KeyF4
+)
+
+func (k Key) String() string {
+	if k >= KeyEnter && k <= KeyF4 {
+		return [...]string{"ENTER", "CANCEL", "CLEAR", "F1", "F2", "F3", "F4"}[k]
+	}
+	return fmt.Sprintf("Key(%d)", int(k))
+}
+
+// WaitKey waits for enter, cancel, clear or a function key on the pad (GKY), for a
+// "confirm on the pad" step. Cancel is a key here, not an error; the pad giving up
+// is hal.ErrInputTimeout. Cancelling ctx sends CAN.
+func (p *PINPad) WaitKey(ctx context.Context) (Key, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, err := p.exchange(ctx, abecs.Command{ID: abecs.CmdGetKey}, true)
+	se, isStatus := errors.AsType[*abecs.StatusError](err)
+	switch {
+	case err == nil:
+		return KeyEnter, nil
+	case !isStatus || se.Unknown:
+		return 0, p.fail("wait key", err)
+	case se.Status == abecs.StatusCancel:
+		return KeyCancel, nil
+	case se.Status == abecs.StatusBackspace:
+		return KeyClear, nil
+	case se.Status >= abecs.StatusF1 && se.Status <= abecs.StatusF4:
+		return KeyF1 + Key(se.Status-abecs.StatusF1), nil
+	}
+	return 0, p.fail("wait key", err)
+}
+
 // exchange runs one command: it opens the port and the session when needed, sends
 // the command, and returns its response, skipping notifications (NTM) and stale
 // answers to other commands. blocking commands wait for ever (until ctx ends).

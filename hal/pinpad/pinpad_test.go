@@ -554,3 +554,39 @@ func TestCloseDuringReadPIN(t *testing.T) {
 		t.Errorf("Show after Close = %v, want ErrDeviceGone", err)
 	}
 }
+
+func TestWaitKey(t *testing.T) {
+	r := openPTY(t, pinpadsim.Options{}, pinpad.Options{})
+	ctx := testCtx(t)
+	r.sim.Enter("")
+	r.sim.Cancel()
+	r.sim.Clear()
+	r.sim.Function(3)
+	var got []pinpad.Key
+	for range 4 {
+		k, err := r.pad.WaitKey(ctx)
+		if err != nil {
+			t.Fatalf("WaitKey: %v", err)
+		}
+		got = append(got, k)
+	}
+	if d := cmp.Diff([]pinpad.Key{pinpad.KeyEnter, pinpad.KeyCancel, pinpad.KeyClear, pinpad.KeyF3}, got); d != "" {
+		t.Errorf("keys (-want +got):\n%s", d)
+	}
+	r.sim.Timeout()
+	if _, err := r.pad.WaitKey(ctx); !errors.Is(err, hal.ErrInputTimeout) {
+		t.Errorf("WaitKey timed out = %v, want ErrInputTimeout", err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := r.pad.WaitKey(cctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("WaitKey past its deadline = %v", err)
+	}
+	r.sim.Function(1)
+	if k, err := r.pad.WaitKey(ctx); err != nil || k != pinpad.KeyF1 || k.String() != "F1" {
+		t.Errorf("WaitKey after a cancelled one = %v, %v; want F1", k, err)
+	}
+	if err := r.sim.Err(); err != nil {
+		t.Errorf("simulator: %v", err)
+	}
+}

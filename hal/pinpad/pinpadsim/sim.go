@@ -55,11 +55,14 @@ const (
 	actCancel
 	actBypass
 	actTimeout
+	actClear
+	actFunction
 )
 
 type input struct {
 	act action
 	pin string
+	fn  int // 1–4 for actFunction
 }
 
 // PINPad is a simulated ABECS PIN pad. Its methods are safe for concurrent use while
@@ -137,6 +140,12 @@ func (p *PINPad) Bypass() { p.push(input{act: actBypass}) }
 
 // Timeout scripts the cardholder walking away: GPN answers 012.
 func (p *PINPad) Timeout() { p.push(input{act: actTimeout}) }
+
+// Clear scripts the clear key: GKY answers 008 (a GPN takes it as a script error).
+func (p *PINPad) Clear() { p.push(input{act: actClear}) }
+
+// Function scripts function key F1–F4: GKY answers 004–007.
+func (p *PINPad) Function(n int) { p.push(input{act: actFunction, fn: n}) }
 
 // NAKNext makes the pad answer the next n intact command frames with NAK.
 func (p *PINPad) NAKNext(n int) {
@@ -287,7 +296,8 @@ type server struct {
 	last    []byte // last response frame, for resends on NAK
 	resends int
 	opened  bool
-	pending *gpn
+	pending *gpn // a GPN waiting for the cardholder
+	key     bool // a GKY waiting for a key
 }
 
 func (s *server) deadline() time.Time {
@@ -340,7 +350,7 @@ func (s *server) byte(c byte, now time.Time) {
 	}
 	switch c {
 	case abecs.CAN:
-		s.pending, s.last = nil, nil
+		s.pending, s.key, s.last = nil, false, nil
 		s.write([]byte{abecs.EOT})
 	case abecs.NAK:
 		if s.last != nil && s.resends < 2 {
@@ -428,7 +438,7 @@ func (s *server) command(data []byte) {
 		return
 	}
 	s.write([]byte{abecs.ACK})
-	s.pending = nil // a new command ends a blocking one
+	s.pending, s.key = nil, false // a new command ends a blocking one
 	cmd, err := abecs.ParseCommand(data)
 	if err != nil {
 		if len(id) == 3 && strings.ToUpper(id) == id {
@@ -469,6 +479,13 @@ func (s *server) command(data []byte) {
 		s.info(cmd)
 	case abecs.CmdGetPIN:
 		s.gpn(cmd)
+	case abecs.CmdGetKey:
+		if len(cmd.Blocks) != 0 {
+			s.status(cmd.ID, abecs.StatusInvalidParam)
+			return
+		}
+		s.key = true
+		s.answer()
 	case abecs.CmdCheckWorkingKey:
 		if p.opts.Strict {
 			s.status(abecs.RspError, abecs.StatusInvalidCall)
@@ -482,7 +499,7 @@ func (s *server) command(data []byte) {
 
 func known(id string, strict bool) bool {
 	switch id {
-	case abecs.CmdOpen, abecs.CmdClose, abecs.CmdDisplay, abecs.CmdDisplayX, abecs.CmdInfo, abecs.CmdGetPIN:
+	case abecs.CmdOpen, abecs.CmdClose, abecs.CmdDisplay, abecs.CmdDisplayX, abecs.CmdInfo, abecs.CmdGetPIN, abecs.CmdGetKey:
 		return true
 	case abecs.CmdCheckWorkingKey:
 		return !strict
@@ -609,9 +626,10 @@ func (s *server) gpn(cmd abecs.Command) {
 	s.answer()
 }
 
-// answer completes a waiting GPN with the next scripted input, if there is one.
+// answer completes a waiting GPN or GKY with the next scripted input, if there is
+// one.
 func (s *server) answer() {
-	if s.pending == nil {
+	if s.pending == nil && !s.key {
 		return
 	}
 	p := s.p
@@ -623,22 +641,29 @@ func (s *server) answer() {
 	in := p.script[0]
 	p.script = p.script[1:]
 	p.mu.Unlock()
+	if s.key {
+		s.key = false
+		s.answerKey(in)
+		return
+	}
 	g := s.pending
 	s.pending = nil
 	switch {
+	case in.act == actClear || in.act == actFunction:
+		s.scriptError(abecs.CmdGetPIN, fmt.Errorf("clear or function key during a gpn: %w", ErrScript))
 	case in.act == actCancel:
 		s.status(abecs.CmdGetPIN, abecs.StatusCancel)
 	case in.act == actTimeout:
 		s.status(abecs.CmdGetPIN, abecs.StatusTimeout)
 	case in.act == actBypass || in.pin == "":
 		if g.min != 0 {
-			s.scriptError(fmt.Errorf("bypass on a gpn with minimum %02d: %w", g.min, ErrScript))
+			s.scriptError(abecs.CmdGetPIN, fmt.Errorf("bypass on a gpn with minimum %02d: %w", g.min, ErrScript))
 			return
 		}
 		s.status(abecs.CmdGetPIN, abecs.StatusPINBypass)
 	default:
 		if n := len(in.pin); n < max(g.min, 4) || n > g.max || !digitsOnly(in.pin) {
-			s.scriptError(fmt.Errorf("pin of %d characters for a gpn of %d-%d digits: %w", n, g.min, g.max, ErrScript))
+			s.scriptError(abecs.CmdGetPIN, fmt.Errorf("pin of %d characters for a gpn of %d-%d digits: %w", n, g.min, g.max, ErrScript))
 			return
 		}
 		enc, err := keys.EncryptPINBlock(g.pik, format0(in.pin, g.pan))
@@ -651,13 +676,32 @@ func (s *server) answer() {
 	}
 }
 
-func (s *server) scriptError(err error) {
+// answerKey answers GKY: the key is the status (digits are ignored by the pad, so
+// Enter must carry no PIN).
+func (s *server) answerKey(in input) {
+	switch {
+	case in.act == actEnter && in.pin == "":
+		s.status(abecs.CmdGetKey, abecs.StatusOK)
+	case in.act == actCancel:
+		s.status(abecs.CmdGetKey, abecs.StatusCancel)
+	case in.act == actClear:
+		s.status(abecs.CmdGetKey, abecs.StatusBackspace)
+	case in.act == actFunction && in.fn >= 1 && in.fn <= 4:
+		s.status(abecs.CmdGetKey, abecs.StatusF1+abecs.Status(in.fn-1))
+	case in.act == actTimeout:
+		s.status(abecs.CmdGetKey, abecs.StatusTimeout)
+	default:
+		s.scriptError(abecs.CmdGetKey, fmt.Errorf("input %d for a gky: %w", in.act, ErrScript))
+	}
+}
+
+func (s *server) scriptError(id string, err error) {
 	s.p.mu.Lock()
 	if s.p.err == nil {
 		s.p.err = err
 	}
 	s.p.mu.Unlock()
-	s.status(abecs.CmdGetPIN, abecs.StatusInternal)
+	s.status(id, abecs.StatusInternal)
 }
 
 // zwk checks a working key against its check value (vendor extension): ZWK + len +

@@ -340,3 +340,29 @@ func TestPTYUnplug(t *testing.T) {
 		t.Errorf("Close after Unplug: %v", err)
 	}
 }
+
+func TestGKY(t *testing.T) {
+	h := start(t, pinpadsim.Options{})
+	h.command("OPN", "OPN000")
+	h.send(frame(t, "GKY"))
+	h.expect([]byte{abecs.ACK})
+	h.quiet(50 * time.Millisecond) // blocking: waits for a key
+	h.sim.Function(2)
+	h.expect(frame(t, "GKY005"))
+	for _, tc := range []struct {
+		press func()
+		rsp   string
+	}{
+		{func() { h.sim.Enter("") }, "GKY000"},
+		{h.sim.Cancel, "GKY013"},
+		{h.sim.Clear, "GKY008"},
+		{h.sim.Timeout, "GKY012"},
+		{func() { h.sim.Enter("1234") }, "GKY040"}, // digits are not keys GKY reports
+	} {
+		tc.press()
+		h.command("GKY", tc.rsp)
+	}
+	if h.sim.Err() == nil {
+		t.Error("a PIN scripted for GKY recorded no script error")
+	}
+}
