@@ -82,9 +82,9 @@ func Open(cfg config.Config, dev Devices, log *slog.Logger) (*Terminal, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(cfg.Journal.Path, &store.Options{Timeout: cfg.Journal.LockTimeout.Duration})
+	db, err := openJournal(cfg, log)
 	if err != nil {
-		return nil, fmt.Errorf("open journal %s: %w", cfg.Journal.Path, err)
+		return nil, err
 	}
 	t := &Terminal{Journal: db, log: log, cfg: cfg, dev: dev, tmk: tmk}
 	addr := cfg.Host.Addr
@@ -137,6 +137,52 @@ func Open(cfg config.Config, dev Devices, log *slog.Logger) (*Terminal, error) {
 		MaxAmount: cfg.Terminal.MaxAmount, InputTimeout: cfg.Terminal.InputTimeout.Duration,
 		ResultTimeout: cfg.Terminal.ResultTimeout.Duration}, screens, dev.Reader, t.Engine, ops, log.With("component", "app"))
 	return t, nil
+}
+
+// compactSetting marks a journal whose purged pages should be given back: the file
+// is compacted at the next start, while nothing else has it open.
+const compactSetting = "compact-pending"
+
+// openJournal opens the journal, compacting it first when a purge asked for it.
+func openJournal(cfg config.Config, log *slog.Logger) (*store.DB, error) {
+	open := func() (*store.DB, error) {
+		db, err := store.Open(cfg.Journal.Path, &store.Options{Timeout: cfg.Journal.LockTimeout.Duration})
+		if err != nil {
+			return nil, fmt.Errorf("open journal %s: %w", cfg.Journal.Path, err)
+		}
+		return db, nil
+	}
+	db, err := open()
+	if err != nil {
+		return nil, err
+	}
+	if v, err := db.Setting(compactSetting); err != nil || string(v) != "1" {
+		return db, nil
+	}
+	tmp := cfg.Journal.Path + ".compact"
+	os.Remove(tmp)
+	if err := db.Compact(tmp); err != nil {
+		log.Error("journal compaction", "err", err)
+		return db, nil
+	}
+	if err := db.Close(); err != nil {
+		return nil, fmt.Errorf("close journal for compaction: %w", err)
+	}
+	before, _ := os.Stat(cfg.Journal.Path)
+	if err := store.Swap(tmp, cfg.Journal.Path); err != nil {
+		log.Error("journal compaction swap", "err", err)
+		os.Remove(tmp)
+	}
+	if db, err = open(); err != nil {
+		return nil, err
+	}
+	if after, err := os.Stat(cfg.Journal.Path); err == nil && before != nil {
+		log.Info("journal compacted", "bytes_before", before.Size(), "bytes_after", after.Size())
+	}
+	if err := db.SetSetting(compactSetting, []byte("0")); err != nil {
+		log.Error("journal compaction flag", "err", err)
+	}
+	return db, nil
 }
 
 // Keys returns the terminal master key and the journal's PAN hash key: from the key
@@ -331,6 +377,9 @@ func (t *Terminal) afterSettle(ctx context.Context, batch txtype.Batch) {
 	}
 	if n > 0 {
 		t.log.Info("journal retention", "purged", n, "before", cutoff.Format(time.DateOnly))
+		if err := t.Journal.SetSetting(compactSetting, []byte("1")); err != nil {
+			t.log.Error("journal compaction flag", "err", err)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package terminal
 import (
 	"bytes"
 	"errors"
+	"log/slog"
 	"path/filepath"
 	"testing"
 
@@ -47,5 +48,39 @@ func TestKeysFromKeyFile(t *testing.T) {
 	cfg.Keys.KEKFile = ""
 	if err := cfg.Validate(); err == nil {
 		t.Error("a key file without a kek_file validated")
+	}
+}
+
+// A purge leaves the compaction flag; the next open compacts the journal, keeps
+// every record and clears the flag.
+func TestCompactionAtOpen(t *testing.T) {
+	cfg := config.Default()
+	cfg.Journal.Path = filepath.Join(t.TempDir(), "j.db")
+	db, err := openJournal(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		if _, err := db.NextSTAN(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.SetSetting(compactSetting, []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = openJournal(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if v, _ := db.Setting(compactSetting); string(v) != "0" {
+		t.Errorf("compaction flag = %q after compacting", v)
+	}
+	if stan, err := db.NextSTAN(); err != nil || stan != 51 {
+		t.Errorf("NextSTAN after compaction = %v, %v; want 51", stan, err)
+	}
+	if err := db.Check(); err != nil {
+		t.Errorf("Check after compaction: %v", err)
 	}
 }
