@@ -2,8 +2,11 @@ package pinpad_test
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
+	"log/slog"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -588,5 +591,35 @@ func TestWaitKey(t *testing.T) {
 	}
 	if err := r.sim.Err(); err != nil {
 		t.Errorf("simulator: %v", err)
+	}
+}
+
+// TestLogsHoldNoSecrets: with debug logging on, nothing logged contains the PIN key
+// or a PIN block, in any case.
+func TestLogsHoldNoSecrets(t *testing.T) {
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	r := loaded(t, pinpadsim.Options{Strict: true}, pinpad.Options{Logger: log, Timeouts: fastTimeouts})
+	e := entry
+	e.AllowBypass = true // a warning on a strict pad
+	r.sim.Enter("246813")
+	b, err := r.pad.ReadPIN(testCtx(t), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.sim.CorruptNext(3)
+	r.pad.Show(testCtx(t), "X") // link failure
+	enc, _ := encryptedPIK(t)
+	logged := strings.ToUpper(buf.String())
+	if !strings.Contains(logged, "WARN") {
+		t.Fatalf("nothing logged:\n%s", logged)
+	}
+	for what, secret := range map[string][]byte{"pin key": enc, "pin block": b.Reveal(), "clear pin key": testPIK.Bytes()} {
+		if h := strings.ToUpper(hex.EncodeToString(secret)); strings.Contains(logged, h) {
+			t.Errorf("log holds the %s:\n%s", what, logged)
+		}
+	}
+	if strings.Contains(logged, "246813") {
+		t.Errorf("log holds the PIN:\n%s", logged)
 	}
 }

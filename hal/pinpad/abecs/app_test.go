@@ -116,3 +116,28 @@ func TestText(t *testing.T) {
 		t.Errorf("String = %q", got)
 	}
 }
+
+// FuzzCommand: any PKTDATA parses as a command or fails with ErrMessage (what the
+// simulated pad does with outside input); a parsed command with blocks encodes back to
+// the same bytes.
+func FuzzCommand(f *testing.F) {
+	for _, s := range []string{"OPN", specGPNCommand, "GIN00200", "DEX016013LINE 1\rLINE 2", "GKY", "GPN09", "ZWK0431", "gpn"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := abecs.ParseCommand(b)
+		if err != nil {
+			if !errors.Is(err, abecs.ErrMessage) {
+				t.Fatalf("ParseCommand error %v is not ErrMessage", err)
+			}
+			return
+		}
+		back, err := c.Payload()
+		if err == nil && string(back) != string(b) {
+			t.Fatalf("round trip %q, want %q", back, b)
+		}
+		if err != nil && len(b) <= abecs.MaxData {
+			t.Fatalf("Payload of a parsed command: %v", err)
+		}
+	})
+}
