@@ -18,8 +18,11 @@ import (
 	"strings"
 	"syscall"
 
+	"countertop/hal"
 	"countertop/internal/config"
+	"countertop/internal/msgs"
 	"countertop/internal/terminal"
+	"countertop/store"
 )
 
 type setFlags []string
@@ -79,6 +82,10 @@ func run() error {
 	defer closeDevices()
 	t, err := terminal.Open(cfg, dev, log)
 	if err != nil {
+		// The terminal takes no payments; the merchant reads why on its screen, and
+		// the journal and its backups are left as they are for the integrator.
+		log.Error("terminal not started", "err", err)
+		showFatal(ctx, dev, cfg, err)
 		return err
 	}
 	log.Info("posd started", "terminal", cfg.Terminal.TerminalID, "journal", cfg.Journal.Path, "host", cfg.Host.Mode)
@@ -91,6 +98,19 @@ func run() error {
 		return runErr
 	}
 	return nil
+}
+
+// showFatal puts a start-up failure on the terminal's display and waits for the
+// daemon to be stopped, so a merchant sees why the terminal does not work.
+func showFatal(ctx context.Context, dev terminal.Devices, cfg config.Config, err error) {
+	code := msgs.JournalFailed
+	if !errors.Is(err, store.ErrCorrupt) && !errors.Is(err, store.ErrSchema) && !errors.Is(err, store.ErrLocked) {
+		code = msgs.NotAvailable
+	}
+	lines := []string{msgs.Text(code, cfg.Lang()), err.Error(), "Ctrl-C"}
+	if dev.Display.Show(ctx, hal.Screen{Title: "countertop", Lines: lines}) == nil {
+		<-ctx.Done()
+	}
 }
 
 func newLogger(c config.Log) (*slog.Logger, func(), error) {

@@ -153,3 +153,35 @@ func TestSaleThroughTheConsole(t *testing.T) {
 		t.Error("the log contains the full card number")
 	}
 }
+
+// A corrupted journal: posd takes no payments, says so on the terminal's screen, and
+// leaves the file exactly as it was.
+func TestCorruptJournalStopsPayments(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs posd")
+	}
+	bin := buildPosd(t)
+	db := filepath.Join(t.TempDir(), "journal.db")
+	garbage := bytes.Repeat([]byte("not a journal "), 2000)
+	if err := os.WriteFile(db, garbage, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "-set", "journal.path="+db)
+	stdin, _ := cmd.StdinPipe()
+	defer stdin.Close()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	scr := watch(stdout)
+	scr.waitFor(t, ctx, "存储故障")
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err == nil {
+		t.Error("posd exited 0 with a corrupted journal")
+	}
+	if b, _ := os.ReadFile(db); !bytes.Equal(b, garbage) {
+		t.Error("the corrupted journal was changed")
+	}
+}
