@@ -10,7 +10,8 @@
 // cardholder is scripted (Enter, Cancel, Bypass, Timeout, Clear, Function, taken in
 // order by each GPN or GKY), and faults are injected on the wire: NAK the next commands, corrupt the CRC of
 // the next responses, garbage before every frame, silence, and an unplugged cable
-// (PTY.Unplug closes the pseudo-terminal).
+// (PTY.Unplug closes the pseudo-terminal). Control runs the same as text commands
+// (ControlHelp), for cmd/devsim's standard input.
 //
 // pinpadsim imports hal/pinpad/abecs (the frame and message codec, pinned to the
 // specification's own examples), internal/keys, internal/carddata, github.com/creack/pty

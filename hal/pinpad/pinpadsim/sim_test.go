@@ -3,6 +3,7 @@ package pinpadsim_test
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -364,5 +365,37 @@ func TestGKY(t *testing.T) {
 	}
 	if h.sim.Err() == nil {
 		t.Error("a PIN scripted for GKY recorded no script error")
+	}
+}
+
+func TestControl(t *testing.T) {
+	h := start(t, pinpadsim.Options{})
+	for _, line := range []string{"enter 1234", "ENTER", "cancel", "bypass", "timeout", "clear", "f4", "nak 0", "corrupt 0", "garbage 00ff", "garbage off", "silent off", ""} {
+		if _, err := h.sim.Control(line); err != nil {
+			t.Errorf("Control(%q): %v", line, err)
+		}
+	}
+	if got, err := h.sim.Control("pending"); err != nil || got != "7" {
+		t.Errorf("pending = %q, %v; want 7", got, err)
+	}
+	for _, line := range []string{"press 5", "nak", "nak -1", "garbage zz", "silent maybe", "enter 1 2", "unplug"} {
+		if _, err := h.sim.Control(line); !errors.Is(err, pinpadsim.ErrControl) {
+			t.Errorf("Control(%q) = %v, want ErrControl", line, err)
+		}
+	}
+	h.command("OPN", "OPN000")
+	if got, _ := h.sim.Control("commands"); got != "OPN" {
+		t.Errorf("commands = %q", got)
+	}
+	sim := pinpadsim.New(tmk, 8, pinpadsim.Options{})
+	pt, err := sim.StartPTY()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pt.Control("unplug"); err != nil {
+		t.Errorf("unplug: %v", err)
+	}
+	if err := pt.Close(); err != nil {
+		t.Errorf("Close after unplug: %v", err)
 	}
 }
