@@ -26,6 +26,9 @@ var (
 	_ hal.PINKeyLoader = (*PINPad)(nil)
 )
 
+// ErrKeySlot: Options.KeySlot is outside the pad's 00–99.
+var ErrKeySlot = errors.New("pinpad: key slot outside 00-99")
+
 // DefaultBaud is the ABECS line rate. Pads on USB-CDC ignore it.
 const DefaultBaud = 19200
 
@@ -127,7 +130,8 @@ func (p *PINPad) Close() error {
 	return p.closer.Close()
 }
 
-// LinkStats returns the link's counters (frames sent, NAKs, garbage skipped...).
+// LinkStats returns the link's counters (frames sent, NAKs, garbage skipped...). It
+// waits for a call in progress.
 func (p *PINPad) LinkStats() abecs.Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -200,6 +204,9 @@ func (p *PINPad) LoadPINKey(ctx context.Context, encrypted, checkValue []byte) e
 	if len(checkValue) < 2 || len(checkValue) > 8 {
 		return p.fail("load pin key", fmt.Errorf("check value of %d bytes: %w", len(checkValue), keys.ErrCheckValue))
 	}
+	if err := p.checkSlot(); err != nil {
+		return p.fail("load pin key", err)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.noCheck {
@@ -219,6 +226,13 @@ func (p *PINPad) LoadPINKey(ctx context.Context, encrypted, checkValue []byte) e
 		}
 	}
 	p.wk = append([]byte(nil), encrypted...)
+	return nil
+}
+
+func (p *PINPad) checkSlot() error {
+	if p.opts.KeySlot < 0 || p.opts.KeySlot > 99 {
+		return fmt.Errorf("key slot %d: %w", p.opts.KeySlot, ErrKeySlot)
+	}
 	return nil
 }
 
@@ -247,6 +261,9 @@ func (p *PINPad) ReadPIN(ctx context.Context, e hal.PINEntry) (carddata.PINBlock
 	}
 	if p.wk == nil {
 		return carddata.PINBlock{}, p.fail("read pin", fmt.Errorf("no pin key loaded: %w", hal.ErrNoKey))
+	}
+	if err := p.checkSlot(); err != nil {
+		return carddata.PINBlock{}, p.fail("read pin", err)
 	}
 	pan := e.PAN.Reveal()
 	if len(pan) < 2 || len(pan) > 19 {
@@ -465,7 +482,8 @@ func (p *PINPad) fail(op string, err error) error {
 	_, answered := errors.AsType[*abecs.StatusError](err)
 	switch {
 	case answered, errors.Is(err, hal.ErrNoKey), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
-		errors.Is(err, keys.ErrKeyLength), errors.Is(err, keys.ErrCheckValue), errors.Is(err, carddata.ErrBadPAN):
+		errors.Is(err, keys.ErrKeyLength), errors.Is(err, keys.ErrCheckValue), errors.Is(err, carddata.ErrBadPAN),
+		errors.Is(err, ErrKeySlot):
 	case abecs.Silent(err):
 		p.open = false
 		if errors.Is(err, abecs.ErrTransport) {

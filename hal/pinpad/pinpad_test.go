@@ -265,6 +265,11 @@ func TestLoadPINKey(t *testing.T) {
 		if err := r.pad.LoadPINKey(ctx, enc, kcv[:1]); !errors.Is(err, keys.ErrCheckValue) {
 			t.Errorf("1-byte check value = %v, want ErrCheckValue", err)
 		}
+		conn, _ := net.Pipe()
+		defer conn.Close()
+		if err := pinpad.New(conn, pinpad.Options{KeySlot: 100}).LoadPINKey(ctx, enc, kcv); !errors.Is(err, pinpad.ErrKeySlot) {
+			t.Errorf("key slot 100 = %v, want ErrKeySlot", err)
+		}
 		if n := len(r.sim.Commands()); n != 0 {
 			t.Errorf("%d commands sent for invalid keys", n)
 		}
