@@ -156,6 +156,21 @@ func (p *PINPad) Info(ctx context.Context) (Info, error) {
 		Serial: abecs.String(b[80:100])}, nil
 }
 
+// Probe is the start-up self-check (it satisfies internal/selfcheck's Prober): the
+// pad must answer GIN, and a PIN key must have been loaded — hal.ErrNoKey otherwise,
+// which the self-check shows as a warning until the sign-in loads one.
+func (p *PINPad) Probe(ctx context.Context) error {
+	if _, err := p.Info(ctx); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.wk == nil {
+		return p.fail("probe", fmt.Errorf("no pin key loaded yet: %w", hal.ErrNoKey))
+	}
+	return nil
+}
+
 // Show puts lines on the pad's display: DSP when they fit 2×16, DEX (up to 160
 // characters, CR between lines) otherwise. Characters outside ISO 8859-1 show as '?'.
 func (p *PINPad) Show(ctx context.Context, lines ...string) error {

@@ -628,3 +628,22 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		t.Errorf("log holds the PIN:\n%s", logged)
 	}
 }
+
+func TestProbe(t *testing.T) {
+	r := openPTY(t, pinpadsim.Options{}, pinpad.Options{Timeouts: fastTimeouts})
+	ctx := testCtx(t)
+	if err := r.pad.Probe(ctx); !errors.Is(err, hal.ErrNoKey) || errors.Is(err, hal.ErrDeviceGone) {
+		t.Errorf("Probe before sign-in = %v, want ErrNoKey", err)
+	}
+	enc, kcv := encryptedPIK(t)
+	if err := r.pad.LoadPINKey(ctx, enc, kcv); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.pad.Probe(ctx); err != nil {
+		t.Errorf("Probe after sign-in: %v", err)
+	}
+	r.sim.SetSilent(true)
+	if err := r.pad.Probe(ctx); !errors.Is(err, hal.ErrDeviceGone) {
+		t.Errorf("Probe of a silent pad = %v, want ErrDeviceGone", err)
+	}
+}
