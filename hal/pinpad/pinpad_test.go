@@ -647,3 +647,21 @@ func TestProbe(t *testing.T) {
 		t.Errorf("Probe of a silent pad = %v, want ErrDeviceGone", err)
 	}
 }
+
+// TestNotificationsDuringPINEntry: NTM frames while GPN waits are not its answer.
+func TestNotificationsDuringPINEntry(t *testing.T) {
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	r := loaded(t, pinpadsim.Options{}, pinpad.Options{Logger: log})
+	r.sim.Notify("CARDHOLDER IS   TYPING")
+	r.sim.Control("notify ALMOST DONE")
+	r.sim.Enter("8080")
+	b, err := r.pad.ReadPIN(testCtx(t), entry)
+	if err != nil {
+		t.Fatalf("ReadPIN with notifications: %v", err)
+	}
+	checkPIN(t, b, "8080")
+	if !strings.Contains(buf.String(), `text="CARDHOLDER IS   TYPING"`) || !strings.Contains(buf.String(), `text="ALMOST DONE"`) {
+		t.Errorf("notifications not logged:\n%s", buf.String())
+	}
+}

@@ -14,6 +14,7 @@ var ErrControl = errors.New("pinpadsim: unknown control command")
 // ControlHelp lists the control commands, one a line.
 const ControlHelp = `enter [PIN]      cardholder types PIN (none: enter alone) and presses enter
 cancel | bypass | timeout | clear | f1..f4
+notify TEXT      a notification for the operator during GPN/GKY
 nak N            NAK the next N commands
 corrupt N        wrong CRC on the next N responses
 garbage HEX|off  send HEX before every frame and control byte
@@ -49,6 +50,8 @@ func (p *PINPad) Control(line string) (string, error) {
 			pin = f[1]
 		}
 		p.Enter(pin)
+	case "notify":
+		p.Notify(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), strings.Fields(line)[0])))
 	case "cancel":
 		p.Cancel()
 	case "bypass":

@@ -57,12 +57,14 @@ const (
 	actTimeout
 	actClear
 	actFunction
+	actNotify
 )
 
 type input struct {
 	act action
 	pin string
-	fn  int // 1–4 for actFunction
+	fn  int    // 1–4 for actFunction
+	msg string // actNotify
 }
 
 // PINPad is a simulated ABECS PIN pad. Its methods are safe for concurrent use while
@@ -146,6 +148,10 @@ func (p *PINPad) Clear() { p.push(input{act: actClear}) }
 
 // Function scripts function key F1–F4: GKY answers 004–007.
 func (p *PINPad) Function(n int) { p.push(input{act: actFunction, fn: n}) }
+
+// Notify scripts a notification (NTM, 32 characters for the operator) that the pad
+// sends while a GPN or GKY waits; the command keeps waiting for the next input.
+func (p *PINPad) Notify(text string) { p.push(input{act: actNotify, msg: text}) }
 
 // NAKNext makes the pad answer the next n intact command frames with NAK.
 func (p *PINPad) NAKNext(n int) {
@@ -641,6 +647,11 @@ func (s *server) answer() {
 	in := p.script[0]
 	p.script = p.script[1:]
 	p.mu.Unlock()
+	if in.act == actNotify {
+		s.respond(abecs.Response{ID: abecs.RspNotify, Blocks: [][]byte{abecs.Field(in.msg, 32)}})
+		s.answer()
+		return
+	}
 	if s.key {
 		s.key = false
 		s.answerKey(in)
