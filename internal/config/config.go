@@ -34,6 +34,7 @@ type Config struct {
 	Journal   Journal          `toml:"journal"`
 	Devices   Devices          `toml:"devices"`
 	Log       Log              `toml:"log"`
+	EMV       EMV              `toml:"emv"`
 	Risk      risk.Config      `toml:"risk"`
 	SelfCheck selfcheck.Config `toml:"selfcheck"`
 	Fees      fees.Config      `toml:"fees"`
@@ -111,6 +112,17 @@ type Devices struct {
 	PrinterBaud     int    `toml:"printer_baud"`
 	Console         string `toml:"console"` // console (keypad and display on this terminal) | sim
 	Cards           string `toml:"cards"`   // directory of test-card profiles for simulated cards; empty: the embedded ones
+}
+
+// EMV configures the chip kernel.
+type EMV struct {
+	// FloorLimit is the terminal floor limit (9F1B) in minor units: below it the
+	// card may approve offline. CUP terminals commonly run with 0 (always online).
+	FloorLimit int64 `toml:"floor_limit_minor"`
+	// TraceDir, when set, receives an APDU transcript of every chip transaction
+	// (posctl emv replay reads them), with card numbers, tracks, names and PIN
+	// commands masked. For integrators chasing a card problem; off by default.
+	TraceDir string `toml:"trace_dir"`
 }
 
 // Log configures structured logs.
@@ -286,6 +298,9 @@ func (c Config) Validate() error {
 	}
 	if c.Journal.RetentionDays < 1 {
 		bad("journal.retention_days", "%d is not a positive number of days", c.Journal.RetentionDays)
+	}
+	if c.EMV.FloorLimit < 0 || c.EMV.FloorLimit > 0xFFFFFFFF {
+		bad("emv.floor_limit_minor", "%d is not within 0..4294967295", c.EMV.FloorLimit)
 	}
 	for _, err := range []error{c.Risk.Validate("risk"), c.SelfCheck.Validate("selfcheck"), c.Fees.Validate("fees")} {
 		if err != nil {

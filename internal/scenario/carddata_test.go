@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -20,9 +21,9 @@ import (
 
 // TestNoCardDataAtRest runs transactions of every type — sales by stripe and chip,
 // void, refund, pre-authorisation and its void and completion, balance, settlement
-// (which also takes a backup) — with the journal and the logs kept in files, exports
-// the journal, and scans every file for any test card's full PAN, track 2 and clear
-// PIN block. It fails unless there are no hits.
+// (which also takes a backup) — with the journal, the logs and the chip APDU traces
+// kept in files, exports the journal, and scans every file for any test card's full
+// PAN, track 2 and clear PIN block. It fails unless there are no hits.
 func TestNoCardDataAtRest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs several scenarios")
@@ -41,7 +42,8 @@ func TestNoCardDataAtRest(t *testing.T) {
 			t.Fatal(err)
 		}
 		db := filepath.Join(dir, "journal-"+string(rune('a'+i))+".db")
-		if err := Run(context.Background(), sc, Options{DBPath: db, Log: log}); err != nil {
+		traces := "emv.trace_dir=" + strconv.Quote(filepath.Join(dir, "traces"))
+		if err := Run(context.Background(), sc, Options{DBPath: db, Log: log, Set: []string{traces}}); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		j, err := store.Open(db, &store.Options{ReadOnly: true})
@@ -105,5 +107,8 @@ func TestNoCardDataAtRest(t *testing.T) {
 	t.Logf("card data scan: %d files, %d bytes, %d hits", files, size, hits)
 	if files < 20 {
 		t.Errorf("only %d files scanned: journals, backups, exports and the log should all be there", files)
+	}
+	if traces, _ := filepath.Glob(filepath.Join(dir, "traces", "chip-*.json")); len(traces) < 3 {
+		t.Errorf("%d chip traces written, want one per chip transaction", len(traces))
 	}
 }

@@ -34,6 +34,8 @@ type Options struct {
 	Log *slog.Logger
 	// Update rewrites golden slips instead of comparing them.
 	Update bool
+	// Set holds configuration overrides applied after the scenario's own.
+	Set []string
 }
 
 // Failure is an expectation that was not met, or a step the terminal did not take.
@@ -108,7 +110,7 @@ func Run(ctx context.Context, sc *Scenario, o Options) (err error) {
 	// Scenarios run at any hour: the business-hours alarm, which depends on the wall
 	// clock, is off unless a scenario sets it (internal/risk tests it on a fixed clock).
 	cfg.Risk.BusinessHours.Enabled = false
-	for _, s := range sc.Set {
+	for _, s := range append(append([]string{}, sc.Set...), o.Set...) {
 		if err := cfg.Set(s); err != nil {
 			return fmt.Errorf("%s: %w", sc.Name, err)
 		}

@@ -102,7 +102,7 @@ func Open(cfg config.Config, dev Devices, log *slog.Logger) (*Terminal, error) {
 	t.Host = hostlink.New(hostlink.Config{Addr: addr, ConnectTimeout: cfg.Host.ConnectTimeout.Duration,
 		ResponseTimeout: cfg.Host.ResponseTimeout.Duration, Dialect: iso8583.CUP, Terminal: term,
 		MACAlgorithm: keys.MACAlgorithm(cfg.Host.MAC)}, log.With("component", "hostlink"))
-	kernel, err := Kernel()
+	kernel, err := Kernel(cfg)
 	if err != nil {
 		t.Close()
 		return nil, err
@@ -125,7 +125,7 @@ func Open(cfg config.Config, dev Devices, log *slog.Logger) (*Terminal, error) {
 			TerminalID: cfg.Terminal.TerminalID, Acquirer: cfg.Terminal.Acquirer},
 		Layout: receipt.Layout{Width: cfg.Terminal.PrintWidth, Lang: cfg.Lang(), English: cfg.Terminal.EnglishLabels},
 		Copies: cfg.Terminal.SlipCopies, TearOff: cfg.Terminal.TearOffTimeout.Duration, Currency: cfg.Currency(),
-		Kernel: kernel, Risk: alarms, Fees: estimator, AfterSettle: t.afterSettle,
+		Kernel: kernel, TraceDir: cfg.EMV.TraceDir, Risk: alarms, Fees: estimator, AfterSettle: t.afterSettle,
 	}, t.Host, db, txn.Devices{Reader: dev.Reader, PINPad: dev.PINPad, Printer: dev.Printer}, screens, log.With("component", "txn"))
 	ops, err := operators.Load(db, operators.DefaultPolicy, nil)
 	if err != nil {
@@ -213,12 +213,14 @@ func Keys(cfg config.Config) (keys.Key, []byte, error) {
 	return tmk, hashKey, nil
 }
 
-// Kernel returns the EMV kernel with the default CUP terminal configuration and the
-// CA public keys of testdata/emv/capk. Those are the test PKI's keys, which the
+// Kernel returns the EMV kernel with the default CUP terminal configuration, the
+// configured floor limit, and the CA public keys of testdata/emv/capk. Those are the test PKI's keys, which the
 // virtual cards are certified by; a production terminal loads the schemes' CA keys
 // (CAPK download from the acquirer is not built yet).
-func Kernel() (*emv.Kernel, error) {
+func Kernel(c config.Config) (*emv.Kernel, error) {
 	cfg := emv.DefaultConfig()
+	fl := uint32(c.EMV.FloorLimit)
+	cfg.Terminal[0x9F1B] = []byte{byte(fl >> 24), byte(fl >> 16), byte(fl >> 8), byte(fl)}
 	files, err := fs.Glob(emvdata.FS, "capk/*.json")
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"countertop/emv"
+	"countertop/emv/emvtest"
 	"countertop/emv/tlv"
 	"countertop/hal"
 	"countertop/internal/carddata"
@@ -131,7 +132,20 @@ func (e *Engine) chipSale(ctx context.Context, amount money.Amount) (Result, err
 	p := emv.Params{Amount: amount.Minor, Time: e.now(), Sequence: e.sequence, Cardholder: chooser{e}}
 	pin := &chipPIN{e: e, amount: amount}
 	p.PIN = pin
-	tx := e.kernel.NewTransaction(readerCard{e.dev.Reader}, p)
+	var card emv.Card = readerCard{e.dev.Reader}
+	if e.set.TraceDir != "" {
+		rec := &emvtest.Recorder{Card: card}
+		card = rec
+		defer func() {
+			path, err := writeTrace(e.set.TraceDir, e.now(), rec.T)
+			if err != nil {
+				e.log.Error("chip trace", "err", err)
+				return
+			}
+			e.log.Info("chip trace written", "file", path, "exchanges", len(rec.T.Exchanges))
+		}()
+	}
+	tx := e.kernel.NewTransaction(card, p)
 	if err := tx.Run(ctx, emv.StepRecords); err != nil {
 		return Result{}, e.chipFailure(tx, err)
 	}

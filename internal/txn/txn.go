@@ -88,6 +88,8 @@ type Settings struct {
 	Currency        money.Currency
 	// Kernel reads chip cards; nil: chip cards are refused with a message.
 	Kernel *emv.Kernel
+	// TraceDir receives a masked APDU transcript of every chip transaction; "": none.
+	TraceDir string
 	// Risk raises alarms for abnormal transactions; nil: no alarms.
 	Risk Risk
 	// Fees prints estimated fees on the settlement slip; nil: none.
