@@ -473,12 +473,16 @@ func (p *PINPad) roundTrip(ctx context.Context, cmd abecs.Command, blocking bool
 }
 
 // abortIfCancelled sends CAN when ctx ended mid-command, so the pad stops waiting
-// for the cardholder. The wait for EOT is bounded by the link timeouts, not by ctx.
+// for the cardholder. The caller is waiting, so it gives the pad one EOT timeout
+// (2 s) rather than the specification's three: when no EOT comes the session is
+// marked closed, and the next call repeats the CAN before OPN.
 func (p *PINPad) abortIfCancelled(ctx context.Context) {
 	if ctx.Err() == nil {
 		return
 	}
-	if err := p.link.Cancel(context.WithoutCancel(ctx)); err != nil {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.link.Timeouts().EOT)
+	defer cancel()
+	if err := p.link.Cancel(actx); err != nil {
 		p.log.Warn("pin pad did not confirm cancel", "err", err)
 		p.open = false
 		if errors.Is(err, abecs.ErrTransport) {

@@ -665,3 +665,57 @@ func TestNotificationsDuringPINEntry(t *testing.T) {
 		t.Errorf("notifications not logged:\n%s", buf.String())
 	}
 }
+
+// TestCancelOnSilentPad: a caller's cancel returns within one EOT timeout even when
+// the pad has gone quiet, and the next call opens a new session.
+func TestCancelOnSilentPad(t *testing.T) {
+	r := loaded(t, pinpadsim.Options{}, pinpad.Options{Timeouts: fastTimeouts})
+	ctx, cancel := context.WithCancel(testCtx(t))
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.pad.ReadPIN(ctx, entry)
+		done <- err
+	}()
+	waitFor(t, func() bool { return len(r.sim.Shown()) == 2 })
+	r.sim.SetSilent(true)
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("ReadPIN cancelled = %v", err)
+		}
+		if el := time.Since(start); el > fastTimeouts.EOT+time.Second {
+			t.Errorf("cancel took %v with a silent pad, want about one EOT timeout (%v)", el, fastTimeouts.EOT)
+		}
+	case <-time.After(haltest.Prompt):
+		t.Fatal("ReadPIN did not return after cancel")
+	}
+	// The pad wakes up still in its GPN; the next call cancels it with CAN before
+	// opening a new session, so the PIN goes to the new GPN.
+	r.sim.SetSilent(false)
+	type result struct {
+		b   carddata.PINBlock
+		err error
+	}
+	next := make(chan result, 1)
+	go func() {
+		b, err := r.pad.ReadPIN(testCtx(t), entry)
+		next <- result{b, err}
+	}()
+	waitFor(t, func() bool { return len(r.sim.Commands()) == 5 })
+	r.sim.Enter("1111")
+	var got result
+	select {
+	case got = <-next:
+	case <-time.After(haltest.Prompt):
+		t.Fatal("ReadPIN after the pad woke up did not return")
+	}
+	if got.err != nil {
+		t.Fatalf("ReadPIN after the pad woke up: %v", got.err)
+	}
+	checkPIN(t, got.b, "1111")
+	if d := cmp.Diff([]string{"OPN", "ZWK", "GPN", "OPN", "GPN"}, r.sim.Commands()); d != "" {
+		t.Errorf("commands (-want +got; a new session after an unconfirmed cancel):\n%s", d)
+	}
+}

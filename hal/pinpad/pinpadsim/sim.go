@@ -176,11 +176,13 @@ func (p *PINPad) SetGarbage(b []byte) {
 	p.garbage = slices.Clone(b)
 }
 
-// SetSilent makes the pad ignore everything (a hung pad) or listen again.
+// SetSilent makes the pad hang — it ignores every byte and the scripted cardholder,
+// and keeps whatever command it was running — or wakes it up again.
 func (p *PINPad) SetSilent(on bool) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.silent = on
+	p.mu.Unlock()
+	p.poke()
 }
 
 // Shown is every non-blank line shown on the pad's display by DSP, DEX and the GPN
@@ -640,7 +642,7 @@ func (s *server) answer() {
 	}
 	p := s.p
 	p.mu.Lock()
-	if len(p.script) == 0 {
+	if len(p.script) == 0 || p.silent {
 		p.mu.Unlock()
 		return
 	}
