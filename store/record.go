@@ -97,6 +97,9 @@ type Record struct {
 	SettleDate              string
 
 	Message string // the msgs code shown to the merchant
+	// CVM is how the cardholder was verified: "pin" (online or offline), "signature",
+	// or "none"; the slip has a signature line only for "signature".
+	CVM string
 
 	Original *OriginalRef // void, refund
 	Chip     *ChipData
@@ -140,6 +143,7 @@ type diskRecord struct {
 	HostTime       *time.Time       `json:"host_time,omitempty"`
 	SettleDate     string           `json:"settle_date,omitempty"`
 	Message        string           `json:"message,omitempty"`
+	CVM            string           `json:"cvm,omitempty"`
 	Original       *diskOriginal    `json:"original,omitempty"`
 	Chip           *diskChip        `json:"chip,omitempty"`
 	ReversalReason string           `json:"reversal_reason,omitempty"`
@@ -174,7 +178,7 @@ func encodeRecord(r *Record) ([]byte, error) {
 		MaskedPAN: r.MaskedPAN, PANHash: r.PANHash, CardOrg: r.CardOrg, Issuer: r.Issuer,
 		Acquirer: r.Acquirer, Expiry: r.Expiry, Entry: r.Entry, STAN: r.STAN, Batch: r.Batch,
 		Operator: r.Operator, RRN: r.RRN, AuthCode: r.AuthCode, RespCode: r.RespCode,
-		SettleDate: r.SettleDate, Message: r.Message, ReversalReason: r.ReversalReason,
+		SettleDate: r.SettleDate, Message: r.Message, CVM: r.CVM, ReversalReason: r.ReversalReason,
 		Slip: r.Slip, Printed: r.Printed, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 	if !r.HostTime.IsZero() {
@@ -206,7 +210,7 @@ func decodeRecord(b []byte) (Record, error) {
 		MaskedPAN: d.MaskedPAN, PANHash: d.PANHash, CardOrg: d.CardOrg, Issuer: d.Issuer,
 		Acquirer: d.Acquirer, Expiry: d.Expiry, Entry: d.Entry, STAN: d.STAN, Batch: d.Batch,
 		Operator: d.Operator, RRN: d.RRN, AuthCode: d.AuthCode, RespCode: d.RespCode,
-		SettleDate: d.SettleDate, Message: d.Message, ReversalReason: d.ReversalReason,
+		SettleDate: d.SettleDate, Message: d.Message, CVM: d.CVM, ReversalReason: d.ReversalReason,
 		Slip: d.Slip, Printed: d.Printed, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 	}
 	if d.Currency != "" {

@@ -412,6 +412,11 @@ func (r *runner) expect(st Step) error {
 			seen = append(seen, t)
 		}
 		return r.fail(st, fmt.Sprintf("%q was not shown since the last input; screens shown:\n%s", a[0], strings.Join(seen, "\n  --\n")))
+	case "pinpad":
+		shown := strings.Join(r.pinpad.Shown(), "\n")
+		if !strings.Contains(shown, a[0]) {
+			return r.fail(st, fmt.Sprintf("%q was not shown on the PIN pad; it showed:\n%s", a[0], shown))
+		}
 	case "slips":
 		want, err := strconv.Atoi(a[0])
 		if err != nil {

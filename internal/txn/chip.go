@@ -159,7 +159,7 @@ func (e *Engine) chipSale(ctx context.Context, amount money.Amount) (Result, err
 	if v, ok := tx.Get(0x5F20); ok {
 		holder = strings.TrimSpace(string(v))
 	}
-	ok, err := e.ui.ConfirmCard(ctx, pan.Masked(), holder, amount)
+	ok, err := e.confirm(ctx, pan, holder, amount)
 	if err != nil {
 		return Result{}, fail(msgs.Timeout, err)
 	}
@@ -183,7 +183,13 @@ func (e *Engine) chipSale(ctx context.Context, amount money.Amount) (Result, err
 		seq = fmt.Sprintf("%03x", v[0])
 	}
 	rec := store.Record{Type: txtype.Sale, Amount: amount, MaskedPAN: pan.Masked(), PANHash: pan.Hash(e.set.PANHashKey),
-		CardOrg: CardOrg(pan), Expiry: string(expiry), Entry: txtype.EntryChip, Operator: e.set.Operator}
+		CardOrg: CardOrg(pan), Expiry: string(expiry), Entry: txtype.EntryChip, Operator: e.set.Operator, CVM: "none"}
+	switch {
+	case tx.SignatureRequired():
+		rec.CVM = "signature"
+	case len(tx.OnlinePINBlock()) > 0 || tx.TVR().Has(emv.TVROnlinePINEntered):
+		rec.CVM = "pin"
+	}
 	switch tx.Outcome() {
 	case emv.Approved, emv.Declined:
 		return e.offlineChip(ctx, &rec, tx)

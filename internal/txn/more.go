@@ -25,7 +25,7 @@ func (e *Engine) capture(ctx context.Context, ev hal.CardEvent, amount money.Amo
 	if err := e.ready(ctx); err != nil {
 		return cardData{}, carddata.PINBlock{}, err
 	}
-	ok, err := e.ui.ConfirmCard(ctx, card.pan.Masked(), card.holder, amount)
+	ok, err := e.confirm(ctx, card.pan, card.holder, amount)
 	if err != nil {
 		return cardData{}, carddata.PINBlock{}, fail(msgs.Timeout, err)
 	}
@@ -52,10 +52,10 @@ func (e *Engine) capture(ctx context.Context, ev hal.CardEvent, amount money.Amo
 }
 
 // record starts a journal record for a card transaction.
-func (e *Engine) record(t txtype.Type, amount money.Amount, card cardData) store.Record {
+func (e *Engine) record(t txtype.Type, amount money.Amount, card cardData, pin carddata.PINBlock) store.Record {
 	return store.Record{Type: t, Amount: amount, MaskedPAN: card.pan.Masked(),
 		PANHash: card.pan.Hash(e.set.PANHashKey), CardOrg: CardOrg(card.pan), Expiry: string(card.expiry),
-		Entry: card.entry, Operator: e.set.Operator}
+		Entry: card.entry, Operator: e.set.Operator, CVM: cvmOf(pin)}
 }
 
 func (e *Engine) request(t txtype.Type, amount money.Amount, card cardData, pin carddata.PINBlock) iso8583.Request {
@@ -118,7 +118,7 @@ func (e *Engine) voidOf(ctx context.Context, orig store.Record, t txtype.Type, e
 	if err != nil {
 		return Result{}, err
 	}
-	rec := e.record(t, orig.Amount, card)
+	rec := e.record(t, orig.Amount, card, pin)
 	rec.Original = &store.OriginalRef{ID: orig.ID, STAN: orig.STAN, Batch: orig.Batch, RRN: orig.RRN,
 		Date: orig.HostTime.Format("0102")}
 	req := e.request(t, orig.Amount, card, pin)
@@ -146,7 +146,7 @@ func (e *Engine) Refund(ctx context.Context, amount money.Amount, rrn, date stri
 	if err != nil {
 		return Result{}, err
 	}
-	rec := e.record(txtype.Refund, amount, card)
+	rec := e.record(txtype.Refund, amount, card, pin)
 	rec.Original = &store.OriginalRef{RRN: rrn, Date: date}
 	req := e.request(txtype.Refund, amount, card, pin)
 	req.Original = &iso8583.Original{Type: txtype.Sale, RRN: rrn, Date: date}
@@ -159,7 +159,7 @@ func (e *Engine) PreAuth(ctx context.Context, amount money.Amount, ev hal.CardEv
 	if err != nil {
 		return Result{}, err
 	}
-	rec := e.record(txtype.PreAuth, amount, card)
+	rec := e.record(txtype.PreAuth, amount, card, pin)
 	return e.online(ctx, &rec, e.request(txtype.PreAuth, amount, card, pin))
 }
 
@@ -200,7 +200,7 @@ func (e *Engine) PreAuthCompletion(ctx context.Context, stan txtype.STAN, amount
 	if err != nil {
 		return Result{}, err
 	}
-	rec := e.record(txtype.PreAuthCompletion, amount, card)
+	rec := e.record(txtype.PreAuthCompletion, amount, card, pin)
 	date := orig.HostTime.Format("0102")
 	rec.Original = &store.OriginalRef{ID: orig.ID, STAN: orig.STAN, Batch: orig.Batch, RRN: orig.RRN, Date: date}
 	req := e.request(txtype.PreAuthCompletion, amount, card, pin)

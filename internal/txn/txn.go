@@ -370,7 +370,7 @@ func (e *Engine) Sale(ctx context.Context, amount money.Amount, ev hal.CardEvent
 	if err := e.ready(ctx); err != nil {
 		return Result{}, err
 	}
-	ok, err := e.ui.ConfirmCard(ctx, card.pan.Masked(), card.holder, amount)
+	ok, err := e.confirm(ctx, card.pan, card.holder, amount)
 	if err != nil {
 		return Result{}, fail(msgs.Timeout, err)
 	}
@@ -394,7 +394,7 @@ func (e *Engine) Sale(ctx context.Context, amount money.Amount, ev hal.CardEvent
 	}
 	rec := store.Record{Type: txtype.Sale, Amount: amount, MaskedPAN: card.pan.Masked(),
 		PANHash: card.pan.Hash(e.set.PANHashKey), CardOrg: CardOrg(card.pan), Expiry: string(card.expiry),
-		Entry: card.entry, Operator: e.set.Operator}
+		Entry: card.entry, Operator: e.set.Operator, CVM: cvmOf(pin)}
 	req := iso8583.Request{Type: txtype.Sale, Terminal: e.set.Terminal, Operator: e.set.Operator,
 		Amount: amount, PAN: card.pan, Track2: card.track2, Expiry: card.expiry, Entry: card.entry, PINBlock: pin}
 	return e.online(ctx, &rec, req)
@@ -543,6 +543,24 @@ func (e *Engine) alert(ctx context.Context, alarms []risk.Alarm) {
 	e.ui.Alert(ctx, msgs.Text(msgs.RiskAlarmTitle, e.set.Layout.Lang), lines)
 }
 
+// confirm shows the masked card number, the cardholder name and the amount on the
+// display for the merchant, and on the PIN pad for the cardholder, and waits for the
+// merchant's confirmation.
+func (e *Engine) confirm(ctx context.Context, pan carddata.PAN, holder string, amount money.Amount) (bool, error) {
+	if err := e.dev.PINPad.Show(ctx, pan.Masked(), amount.String()); err != nil {
+		e.log.Warn("pin pad display", "err", err)
+	}
+	return e.ui.ConfirmCard(ctx, pan.Masked(), holder, amount)
+}
+
+// cvmOf is the cardholder verification of a magstripe transaction.
+func cvmOf(pin carddata.PINBlock) string {
+	if pin.IsZero() {
+		return "signature"
+	}
+	return "pin"
+}
+
 // slipText is the merchant copy's text as the journal keeps it.
 func (e *Engine) slipText(r store.Record) string {
 	return receipt.Build(e.slipOf(r, false), receipt.MerchantCopy, e.set.Layout).Text()
@@ -626,7 +644,7 @@ func (e *Engine) slipOf(r store.Record, reprint bool) receipt.Slip {
 	s := receipt.Slip{Merchant: e.set.Merchant, Operator: r.Operator, Type: r.Type, CardOrg: r.CardOrg,
 		Issuer: r.Issuer, MaskedPAN: r.MaskedPAN, Entry: r.Entry, Expiry: r.Expiry, Batch: r.Batch,
 		Voucher: r.STAN, AuthCode: r.AuthCode, RRN: r.RRN, Time: r.HostTime, Amount: r.Amount,
-		Signature: true, Reprint: reprint}
+		Signature: r.CVM == "" || r.CVM == "signature", Reprint: reprint}
 	if o := r.Original; o != nil {
 		s.Original = &receipt.Original{Voucher: o.STAN, RRN: o.RRN, Date: o.Date}
 	}
