@@ -144,9 +144,11 @@ type sim struct {
 
 // inserted is a card in the vpcd reader.
 type inserted struct {
-	name   string
-	cancel context.CancelFunc
-	done   chan struct{}
+	name    string
+	cancel  context.CancelFunc
+	release chan struct{} // closed by remove: a card that left stops waiting
+	done    chan struct{} // closed when vpcd.Serve has returned
+	left    bool          // the card left by itself (guarded by sim.mu)
 }
 
 // lineWriter serialises whole lines to stdout.
@@ -567,10 +569,13 @@ func (s *sim) insert(name string) error {
 		return fmt.Errorf("card %s is in the reader; remove it first", s.slot.name)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	in := &inserted{name: name, cancel: cancel, done: make(chan struct{})}
-	vc := &vcard{c: c, gone: func() {
+	in := &inserted{name: name, cancel: cancel, release: make(chan struct{}), done: make(chan struct{})}
+	vc := &vcard{c: c, release: in.release, gone: func() {
 		cancel()
-		s.out.printf("event card-gone %s (the card left the reader)", name)
+		s.mu.Lock()
+		in.left = true
+		s.mu.Unlock()
+		s.out.printf("event card-gone %s (the card left the reader; remove it before the next insert)", name)
 	}}
 	go func() {
 		defer close(in.done)
@@ -595,6 +600,7 @@ func (s *sim) remove() string {
 		return ""
 	}
 	in.cancel()
+	close(in.release)
 	<-in.done
 	return in.name
 }
@@ -604,10 +610,8 @@ func (s *sim) status() {
 	card, padGone := "", s.padGone
 	if s.slot != nil {
 		card = s.slot.name
-		select {
-		case <-s.slot.done:
+		if s.slot.left {
 			card += " (left the reader)"
-		default:
 		}
 	}
 	s.mu.Unlock()
@@ -643,12 +647,13 @@ func (s *sim) pollSlips() {
 }
 
 // vcard is the virtual EMV card as vpcd's Card: an exchange the card fails (it was
-// "pulled out", the removed_at_genac fault) closes the vpcd connection, which is what
-// a reader sees when a card leaves.
+// "pulled out", the removed_at_genac fault) closes the vpcd connection without an
+// answer, which is what a reader sees when a card leaves.
 type vcard struct {
-	c    *card.Card
-	gone func()
-	once sync.Once
+	c       *card.Card
+	gone    func()          // cancels the connection
+	release <-chan struct{} // closed when devsim's slot is emptied
+	once    sync.Once
 }
 
 var (
@@ -661,7 +666,10 @@ func (v *vcard) ATR() []byte { return testATR }
 func (v *vcard) Transmit(apdu []byte) []byte {
 	r, err := v.c.Transmit(context.Background(), apdu)
 	if err != nil {
+		// No answer: the connection closes (gone cancels Serve's context) while
+		// this exchange waits, so vpcd sees the card leave mid-exchange.
 		v.once.Do(v.gone)
+		<-v.release
 		return nil
 	}
 	return r
