@@ -447,6 +447,7 @@ func (s *server) command(data []byte) {
 	}
 	s.write([]byte{abecs.ACK})
 	s.pending, s.key = nil, false // a new command ends a blocking one
+	s.last = nil                  // and a NAK now can only be for its answer
 	cmd, err := abecs.ParseCommand(data)
 	if err != nil {
 		if len(id) == 3 && strings.ToUpper(id) == id {

@@ -156,6 +156,13 @@ func TestLinkRules(t *testing.T) {
 	}
 	h.send([]byte{abecs.NAK})
 	h.quiet(50 * time.Millisecond)
+	// A NAK while a new command has no answer yet resends nothing old.
+	h.send(frame(t, "GKY"))
+	h.expect([]byte{abecs.ACK})
+	h.send([]byte{abecs.NAK})
+	h.quiet(50 * time.Millisecond)
+	h.send([]byte{abecs.CAN})
+	h.expect([]byte{abecs.EOT})
 	// Bytes outside frames are ignored.
 	h.send([]byte("noise\x06\x04"))
 	h.command("OPN", "OPN000")
