@@ -148,6 +148,14 @@ func TestLinkRules(t *testing.T) {
 	h2 := start(t, pinpadsim.Options{ByteTimeout: 30 * time.Millisecond})
 	h2.send([]byte{0x16, 'O', 'P'})
 	h2.expect([]byte{abecs.NAK})
+	// A NAK while a new command has no answer yet resends nothing old.
+	h.command("OPN", "OPN000")
+	h.send(frame(t, "GKY"))
+	h.expect([]byte{abecs.ACK})
+	h.send([]byte{abecs.NAK})
+	h.quiet(50 * time.Millisecond)
+	h.send([]byte{abecs.CAN})
+	h.expect([]byte{abecs.EOT})
 	// A NAKed response is sent again, twice at most.
 	h.command("OPN", "OPN000")
 	for range 2 {
@@ -156,13 +164,6 @@ func TestLinkRules(t *testing.T) {
 	}
 	h.send([]byte{abecs.NAK})
 	h.quiet(50 * time.Millisecond)
-	// A NAK while a new command has no answer yet resends nothing old.
-	h.send(frame(t, "GKY"))
-	h.expect([]byte{abecs.ACK})
-	h.send([]byte{abecs.NAK})
-	h.quiet(50 * time.Millisecond)
-	h.send([]byte{abecs.CAN})
-	h.expect([]byte{abecs.EOT})
 	// Bytes outside frames are ignored.
 	h.send([]byte("noise\x06\x04"))
 	h.command("OPN", "OPN000")
