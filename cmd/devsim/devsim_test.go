@@ -223,6 +223,10 @@ func TestDevsim(t *testing.T) {
 		if l := h.expect("printer "); !strings.Contains(l, "paper_out=true cover_open=true") {
 			t.Errorf("status: %q", l)
 		}
+		h.send("paper-out-after x")
+		h.expect("error: paper-out-after takes a number")
+		h.send("paper-out-after 3")
+		h.expect("ok printer paper-out-after 3")
 		h.send("paper-in")
 		h.expect("ok printer paper-in")
 		h.send("cover-closed")

@@ -29,6 +29,7 @@
 //	swipe CARD      swipe CARD's stripe (track 1 with the holder's name, track 2)
 //	swipe-bad       a swipe the reader could not read (%E?;E?)
 //	paper-out       the printer runs out of paper; paper-in loads a new roll
+//	paper-out-after N  the paper runs out after N more printed lines
 //	cover-open      the printer's cover opens; cover-closed closes it
 //	pin DIGITS      the cardholder types DIGITS on the PIN pad and presses enter
 //	pin-cancel      the cardholder presses cancel on the PIN pad
@@ -111,6 +112,7 @@ Commands on stdin (one per line; answered "ok ..." or "error: ..."):
   swipe CARD      swipe CARD's stripe
   swipe-bad       an unreadable swipe
   paper-out       printer out of paper (paper-in: new roll)
+  paper-out-after N  the paper runs out after N more lines
   cover-open      printer cover open (cover-closed)
   pin DIGITS      type DIGITS on the PIN pad and press enter
   pin-cancel      press cancel on the PIN pad
@@ -446,6 +448,18 @@ func (s *sim) command(line string) (quit bool) {
 			}
 			s.printer.Printer().SetState(st)
 			s.out.printf("ok printer %s", f[0])
+		}
+	case "paper-out-after":
+		if a, ok := arg(); ok {
+			n, err := strconv.Atoi(a)
+			if err != nil || n < 1 {
+				s.out.printf("error: paper-out-after takes a number of lines")
+				break
+			}
+			st := s.printer.Printer().State()
+			st.PaperOutAfter = n
+			s.printer.Printer().SetState(st)
+			s.out.printf("ok printer paper-out-after %d", n)
 		}
 	case "pin", "pin-cancel", "pinpad-unplug":
 		s.pinCommand(f)
