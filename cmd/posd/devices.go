@@ -12,10 +12,12 @@ import (
 
 	"golang.org/x/term"
 
+	"countertop/emv/card"
 	"countertop/hal"
 	"countertop/hal/console"
 	"countertop/hal/escpos"
 	"countertop/hal/msr"
+	"countertop/hal/pinpad"
 	"countertop/hal/readers"
 	"countertop/hal/sim"
 	"countertop/internal/cardprofile"
@@ -80,10 +82,22 @@ func openDevices(ctx context.Context, cfg config.Config, log *slog.Logger, stop 
 		closers = append(closers, func() { stripe.Close() })
 		dev.Reader = readers.Combine(dev.Reader, stripe)
 	}
-	pp := sim.NewPINPad(nil, tmk)
-	pp.OnPrompt = demo.pinPrompt
-	demo.pinpad = pp
-	dev.PINPad = pp
+	switch cfg.Devices.PINPad {
+	case "serial":
+		pad, err := pinpad.Open(cfg.Devices.PINPadPort, cfg.Devices.PINPadBaud, pinpad.Options{
+			KeySlot: cfg.Devices.PINPadKeySlot, Logger: log.With("component", "pinpad")})
+		if err != nil {
+			closeAll()
+			return dev, nil, fmt.Errorf("open pin pad %s: %w", cfg.Devices.PINPadPort, err)
+		}
+		closers = append(closers, func() { pad.Close() })
+		dev.PINPad = pad
+	default:
+		pp := sim.NewPINPad(nil, tmk)
+		pp.OnPrompt = demo.pinPrompt
+		demo.pinpad = pp
+		dev.PINPad = pp
+	}
 
 	switch cfg.Devices.Printer {
 	case "sim":
@@ -125,7 +139,7 @@ func openConsole() (*console.Console, func(), error) {
 	}
 	help := []string{
 		"Keys: 0-9  Enter=确认  Backspace=清除  Esc/x=取消  m=菜单",
-		"s = present a test card   Ctrl-C = quit",
+		"s swipe / i insert chip / r remove a test card   Ctrl-C = quit",
 	}
 	return console.New(os.Stdin, os.Stdout, help), restore, nil
 }
@@ -139,16 +153,51 @@ type demo struct {
 	pinpad *sim.PINPad
 
 	mu      sync.Mutex
-	picking bool
+	picking bool // choosing a card to swipe
+	chips   bool // choosing a chip card to insert
 	pinOn   bool
 	pin     []byte
+	emvKeys *card.Keys
 }
 
 func (d *demo) idleHelp() []string {
 	if d.reader == nil {
 		return nil
 	}
-	return []string{"Test cards: press s"}
+	return []string{"Test cards: s swipe, i insert chip, r remove"}
+}
+
+// chipCards are the test cards with a chip, in the picker's order: working cards
+// first, then the faulty ones.
+func (d *demo) chipCards() []cardprofile.Profile {
+	var good, faulty []cardprofile.Profile
+	for _, c := range d.cards {
+		switch {
+		case c.Chip == nil:
+		case len(c.Chip.Faults) > 0 || c.Chip.Decline:
+			faulty = append(faulty, c)
+		default:
+			good = append(good, c)
+		}
+	}
+	return append(good, faulty...)
+}
+
+// insert puts the virtual EMV card of p into the simulated reader.
+func (d *demo) insert(p cardprofile.Profile) error {
+	if d.emvKeys == nil {
+		k, err := card.LoadKeys()
+		if err != nil {
+			return err
+		}
+		d.emvKeys = &k
+	}
+	c, err := card.New(p, *d.emvKeys)
+	if err != nil {
+		return err
+	}
+	d.reader.Insert(c, []byte{0x3B, 0x6E, 0x00, 0x00, 0x00, 0x31, 0xC0, 0x71, 0xD6, 0x65, 0x11, 0x16, 0x02, 0x01, 0x83, 0x90, 0x00})
+	return nil
 }
 
 func (d *demo) pinPrompt(e hal.PINEntry) {
@@ -184,6 +233,30 @@ func (d *demo) intercept(b byte) bool {
 			return true
 		}
 		d.con.SetStatus("PIN pad: "+strings.Repeat("*", len(d.pin)), "Enter to confirm, Esc cancels")
+		return true
+	case d.chips:
+		d.chips = false
+		chips := d.chipCards()
+		if i := int(b - '1'); b >= '1' && b <= '9' && i < len(chips) {
+			if err := d.insert(chips[i]); err != nil {
+				d.con.SetStatus("cannot insert: " + err.Error())
+				return true
+			}
+		}
+		d.con.SetStatus(d.idleHelp()...)
+		return true
+	case (b == 'i' || b == 'I') && d.reader != nil:
+		d.chips = true
+		lines := []string{"Insert which chip card? (Esc: none)"}
+		for i, c := range d.chipCards() {
+			if i < 9 {
+				lines = append(lines, fmt.Sprintf(" %d %s (PIN %s) — %s", i+1, c.Name, c.PIN, c.Label))
+			}
+		}
+		d.con.SetStatus(lines...)
+		return true
+	case (b == 'r' || b == 'R') && d.reader != nil:
+		d.reader.Remove()
 		return true
 	case d.picking:
 		d.picking = false

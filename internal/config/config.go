@@ -107,7 +107,8 @@ type Devices struct {
 	PINPad          string `toml:"pinpad"` // sim | serial
 	PINPadPort      string `toml:"pinpad_port"`
 	PINPadBaud      int    `toml:"pinpad_baud"`
-	Printer         string `toml:"printer"` // sim | serial
+	PINPadKeySlot   int    `toml:"pinpad_key_slot"` // the master-key slot that holds the TMK
+	Printer         string `toml:"printer"`         // sim | serial
 	PrinterPort     string `toml:"printer_port"`
 	PrinterBaud     int    `toml:"printer_baud"`
 	Console         string `toml:"console"` // console (keypad and display on this terminal) | sim
@@ -313,6 +314,9 @@ func (c Config) Validate() error {
 	oneOf(bad, "devices.magstripe", d.Magstripe, "none", "serial")
 	if d.Magstripe == "serial" && d.MagstripeDevice == "" {
 		bad("devices.magstripe_device", "empty with devices.magstripe = \"serial\"")
+	}
+	if d.PINPadKeySlot < 0 || d.PINPadKeySlot > 99 {
+		bad("devices.pinpad_key_slot", "%d is not within 0..99", d.PINPadKeySlot)
 	}
 	if d.PINPad == "serial" && d.PINPadPort == "" {
 		bad("devices.pinpad_port", "empty with devices.pinpad = \"serial\"")
