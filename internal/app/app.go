@@ -44,6 +44,7 @@ type Engine interface {
 	Reprint(ctx context.Context, voucher txtype.STAN) (txn.Record, error)
 	Echo(ctx context.Context) error
 	Today() ([]txn.Record, error)
+	SetOperator(id string)
 }
 
 // Operators checks and changes operator passwords (internal/operators.Table).
@@ -52,6 +53,9 @@ type Operators interface {
 	MustChange(id operators.ID) bool
 	SetPassword(id operators.ID, old, password string) error
 	CheckPolicy(id operators.ID, password string) error
+	Add(id operators.ID, password string) error
+	Remove(id operators.ID) error
+	Reset(id operators.ID) error
 }
 
 // Gate says whether the devices and host the self-check found allow a transaction
@@ -215,7 +219,10 @@ func (a *App) printMenu(ctx context.Context) {
 }
 
 func (a *App) manageMenu(ctx context.Context) {
-	a.submenu(ctx, a.t(msgs.TitleManage), []msgs.Code{msgs.MenuManage1, msgs.MenuManage2, msgs.MenuManage3, msgs.MenuManage4}, map[hal.Key]func(){
+	a.submenu(ctx, a.t(msgs.TitleManage), []msgs.Code{msgs.MenuManage1, msgs.MenuManage2, msgs.MenuManage3,
+		msgs.MenuManage4, msgs.MenuManage5, msgs.MenuManage6}, map[hal.Key]func(){
+		hal.Key5: func() { a.operatorsMenu(ctx) },
+		hal.Key6: func() { a.operatorSignOn(ctx) },
 		hal.Key1: func() { a.signIn(ctx) },
 		hal.Key2: func() { a.echo(ctx) },
 		hal.Key3: func() { a.query(ctx) },
@@ -225,6 +232,88 @@ func (a *App) manageMenu(ctx context.Context) {
 			}
 		},
 	})
+}
+
+// operatorsMenu adds, removes and resets operators on the supervisor's authority.
+func (a *App) operatorsMenu(ctx context.Context) {
+	title := a.t(msgs.TitleOperators)
+	if !a.supervisor(ctx, title) {
+		return
+	}
+	id := func() (operators.ID, bool) {
+		v, ok := a.ui.digits(ctx, title, a.t(msgs.EnterOperator), 2, 2, a.set.InputTimeout)
+		return operators.ID(v), ok && v != string(operators.Supervisor)
+	}
+	done := func(err error, ok msgs.Code) {
+		switch {
+		case err == nil:
+			a.ui.show(ctx, title, a.t(ok))
+		case errors.Is(err, operators.ErrExists):
+			a.ui.show(ctx, title, a.t(msgs.OperatorExists))
+		case errors.Is(err, operators.ErrWeak):
+			a.ui.show(ctx, title, a.t(msgs.PasswordWeak))
+		default:
+			a.ui.message(ctx, title, msgs.OperatorUnknown, err)
+		}
+		a.ui.pause(ctx, a.set.ResultTimeout)
+	}
+	a.submenu(ctx, title, []msgs.Code{msgs.MenuOperators1, msgs.MenuOperators2, msgs.MenuOperators3}, map[hal.Key]func(){
+		hal.Key1: func() {
+			if op, ok := id(); ok {
+				if pw, ok := a.ui.secret(ctx, title, []string{a.t(msgs.NewPassword)}, 4, a.set.InputTimeout); ok {
+					done(a.ops.Add(op, pw), msgs.OperatorAdded)
+				}
+			}
+		},
+		hal.Key2: func() {
+			if op, ok := id(); ok {
+				done(a.ops.Remove(op), msgs.OperatorRemoved)
+			}
+		},
+		hal.Key3: func() {
+			if op, ok := id(); ok {
+				done(a.ops.Reset(op), msgs.OperatorReset)
+			}
+		},
+	})
+}
+
+// operatorSignOn makes an operator the one whose number goes on slips and to the
+// host; an operator whose password was reset chooses a new one first.
+func (a *App) operatorSignOn(ctx context.Context) {
+	title := a.t(msgs.MenuManage6)
+	v, ok := a.ui.digits(ctx, title, a.t(msgs.EnterOperator), 2, 2, a.set.InputTimeout)
+	if !ok || v == string(operators.Supervisor) {
+		return
+	}
+	op := operators.ID(v)
+	pw, ok := a.ui.secret(ctx, title, []string{a.t(msgs.OperatorPassword)}, 4, a.set.InputTimeout)
+	if !ok {
+		return
+	}
+	err := a.ops.Verify(op, pw)
+	if errors.Is(err, operators.ErrMustChange) {
+		a.changePassword(ctx, op, pw)
+		if a.ops.MustChange(op) {
+			return
+		}
+		err = nil
+	}
+	if err != nil {
+		code := msgs.WrongPassword
+		switch {
+		case errors.Is(err, operators.ErrLocked):
+			code = msgs.OperatorLocked
+		case errors.Is(err, operators.ErrUnknown):
+			code = msgs.OperatorUnknown
+		}
+		a.ui.message(ctx, title, code, err)
+		a.ui.pause(ctx, a.set.ResultTimeout)
+		return
+	}
+	a.eng.SetOperator(string(op))
+	a.ui.show(ctx, title, a.t(msgs.OperatorSignedOn), string(op))
+	a.ui.pause(ctx, a.set.ResultTimeout)
 }
 
 func (a *App) echo(ctx context.Context) {
@@ -514,6 +603,9 @@ func (a *App) supervisor(ctx context.Context, title string) bool {
 // policy); old is the password it replaces.
 func (a *App) changePassword(ctx context.Context, id operators.ID, old string) {
 	title := a.t(msgs.TitlePassword)
+	if id != operators.Supervisor {
+		title = a.t(msgs.MenuManage6)
+	}
 	n := 6
 	if id != operators.Supervisor {
 		n = 4

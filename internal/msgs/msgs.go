@@ -145,6 +145,20 @@ const (
 	MenuManage2      Code = "menu-manage-2"
 	MenuManage3      Code = "menu-manage-3"
 	MenuManage4      Code = "menu-manage-4"
+	MenuManage5      Code = "menu-manage-5"
+	MenuManage6      Code = "menu-manage-6"
+	TitleOperators   Code = "title-operators"
+	MenuOperators1   Code = "menu-operators-1"
+	MenuOperators2   Code = "menu-operators-2"
+	MenuOperators3   Code = "menu-operators-3"
+	EnterOperator    Code = "enter-operator"
+	OperatorPassword Code = "operator-password"
+	OperatorAdded    Code = "operator-added"
+	OperatorRemoved  Code = "operator-removed"
+	OperatorReset    Code = "operator-reset"
+	OperatorSignedOn Code = "operator-signed-on"
+	OperatorExists   Code = "operator-exists"
+	OperatorUnknown  Code = "operator-unknown"
 	EchoOK           Code = "echo-ok"
 	QueryHint        Code = "query-hint"
 	ChipProcessing   Code = "chip-processing"
@@ -238,6 +252,20 @@ var catalogue = map[Code]entry{
 	MenuManage2:      {"2.回响测试", "2.ECHO TEST", Info},
 	MenuManage3:      {"3.交易查询", "3.TRANSACTIONS", Info},
 	MenuManage4:      {"4.修改主管密码", "4.SUPERVISOR PASSWORD", Info},
+	MenuManage5:      {"5.操作员管理", "5.OPERATORS", Info},
+	MenuManage6:      {"6.操作员签到", "6.OPERATOR SIGN-ON", Info},
+	TitleOperators:   {"操作员管理", "OPERATORS", Info},
+	MenuOperators1:   {"1.增加操作员", "1.ADD", Info},
+	MenuOperators2:   {"2.删除操作员", "2.REMOVE", Info},
+	MenuOperators3:   {"3.重置操作员密码", "3.RESET PASSWORD", Info},
+	EnterOperator:    {"请输入操作员号:", "OPERATOR NO:", Info},
+	OperatorPassword: {"请输入操作员密码:", "OPERATOR PASSWORD:", Info},
+	OperatorAdded:    {"操作员已增加", "OPERATOR ADDED", Info},
+	OperatorRemoved:  {"操作员已删除", "OPERATOR REMOVED", Info},
+	OperatorReset:    {"密码已重置为0000 首次使用须修改", "RESET TO 0000, CHANGE AT FIRST USE", Info},
+	OperatorSignedOn: {"操作员签到成功", "OPERATOR SIGNED ON", Info},
+	OperatorExists:   {"操作员已存在", "OPERATOR EXISTS", Warning},
+	OperatorUnknown:  {"无此操作员", "NO SUCH OPERATOR", Warning},
 	EchoOK:           {"通讯正常", "HOST REACHABLE", Info},
 	QueryHint:        {"[上/下]翻页 [取消]退出", "UP/DOWN, CANCEL", Info},
 	MenuPreAuth1:     {"1.预授权", "1.PRE-AUTH", Info},

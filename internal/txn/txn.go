@@ -609,6 +609,13 @@ func (e *Engine) Reprint(ctx context.Context, stan txtype.STAN) (store.Record, e
 	return rec, e.PrintSlips(ctx, rec, true)
 }
 
+// SetOperator makes id the operator on slips and in host messages (an operator
+// signed on at the terminal).
+func (e *Engine) SetOperator(id string) {
+	e.set.Operator = id
+	e.audit("operator", "operator "+id+" signed on")
+}
+
 // Echo checks that the host answers (0820 echo test).
 func (e *Engine) Echo(ctx context.Context) error {
 	stan, err := e.journal.NextSTAN()
