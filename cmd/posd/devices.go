@@ -16,10 +16,12 @@ import (
 	"countertop/hal"
 	"countertop/hal/console"
 	"countertop/hal/escpos"
+	"countertop/hal/evdev"
 	"countertop/hal/msr"
 	"countertop/hal/pinpad"
 	"countertop/hal/readers"
 	"countertop/hal/sim"
+	"countertop/hal/textdisplay"
 	"countertop/internal/cardprofile"
 	"countertop/internal/config"
 	"countertop/internal/terminal"
@@ -57,6 +59,29 @@ func openDevices(ctx context.Context, cfg config.Config, log *slog.Logger, stop 
 	closers = append(closers, restore)
 	con.OnInterrupt = stop
 	dev.Keypad, dev.Display = con, con
+	if cfg.Devices.Keypad == "evdev" {
+		keymap, err := evdev.ParseKeymap(cfg.Devices.Keymap, true)
+		if err != nil {
+			closeAll()
+			return dev, nil, fmt.Errorf("devices.keymap: %w", err)
+		}
+		kp, err := evdev.Open(cfg.Devices.KeypadDevice, keymap)
+		if err != nil {
+			closeAll()
+			return dev, nil, fmt.Errorf("open keypad %s: %w", cfg.Devices.KeypadDevice, err)
+		}
+		closers = append(closers, func() { kp.Close() })
+		dev.Keypad = kp
+	}
+	if cfg.Devices.Display == "tty" {
+		d, err := textdisplay.Open(cfg.Devices.DisplayDevice)
+		if err != nil {
+			closeAll()
+			return dev, nil, fmt.Errorf("open display %s: %w", cfg.Devices.DisplayDevice, err)
+		}
+		closers = append(closers, func() { d.Close() })
+		dev.Display = d
+	}
 	demo := &demo{con: con, cards: cards}
 
 	switch cfg.Devices.CardReader {

@@ -112,7 +112,15 @@ type Devices struct {
 	PrinterPort     string `toml:"printer_port"`
 	PrinterBaud     int    `toml:"printer_baud"`
 	Console         string `toml:"console"` // console (keypad and display on this terminal) | sim
-	Cards           string `toml:"cards"`   // directory of test-card profiles for simulated cards; empty: the embedded ones
+	// Keypad and Display replace the console's on a terminal without one:
+	// keypad = evdev reads /dev/input (KeypadDevice, Keymap over the default map);
+	// display = tty draws on a text console (DisplayDevice, e.g. /dev/tty1).
+	Keypad        string            `toml:"keypad"` // console | evdev
+	KeypadDevice  string            `toml:"keypad_device"`
+	Keymap        map[string]string `toml:"keymap"`  // KEY_F2 = "CANCEL"
+	Display       string            `toml:"display"` // console | tty
+	DisplayDevice string            `toml:"display_device"`
+	Cards         string            `toml:"cards"` // directory of test-card profiles for simulated cards; empty: the embedded ones
 }
 
 // EMV configures the chip kernel.
@@ -314,6 +322,14 @@ func (c Config) Validate() error {
 	oneOf(bad, "devices.magstripe", d.Magstripe, "none", "serial")
 	if d.Magstripe == "serial" && d.MagstripeDevice == "" {
 		bad("devices.magstripe_device", "empty with devices.magstripe = \"serial\"")
+	}
+	oneOf(bad, "devices.keypad", d.Keypad, "console", "evdev")
+	oneOf(bad, "devices.display", d.Display, "console", "tty")
+	if d.Keypad == "evdev" && d.KeypadDevice == "" {
+		bad("devices.keypad_device", "empty with devices.keypad = \"evdev\"")
+	}
+	if d.Display == "tty" && d.DisplayDevice == "" {
+		bad("devices.display_device", "empty with devices.display = \"tty\"")
 	}
 	if d.PINPadKeySlot < 0 || d.PINPadKeySlot > 99 {
 		bad("devices.pinpad_key_slot", "%d is not within 0..99", d.PINPadKeySlot)
