@@ -123,13 +123,14 @@ func (t *Transaction) offlinePIN(ctx context.Context, enciphered bool) (byte, er
 		var p2 byte = 0x80
 		if enciphered {
 			p2 = 0x88
-			r, err := t.t.exchange(ctx, "get challenge", apdu.Command{CLA: 0x00, INS: 0x84, Le: apdu.Le(0)})
-			if err != nil {
-				return 0, t.xerr(err)
+			r, xerr := t.t.exchange(ctx, "get challenge", apdu.Command{CLA: 0x00, INS: 0x84, Le: apdu.Le(0)})
+			if xerr != nil {
+				return 0, t.xerr(xerr)
 			}
 			if r.SW() != apdu.Success || len(r.Data) != 8 {
 				return CVMResultFailed, nil
 			}
+			// err is the loop's: the PIN pad's answer is checked below.
 			data, err = ep.OfflineEncipheredPIN(ctx, OfflineEncipheredPINRequest{TriesLeft: tries, Modulus: t.iccPubMod, Exponent: t.iccPubExp, Challenge: r.Data})
 		} else {
 			data, err = t.p.PIN.OfflinePlaintextPIN(ctx, OfflinePINRequest{TriesLeft: tries, LastTry: tries == 1})

@@ -77,5 +77,5 @@ func decodeAudit(v []byte) (AuditEntry, error) {
 	if err := json.Unmarshal(v, &d); err != nil {
 		return AuditEntry{}, err
 	}
-	return AuditEntry{Seq: d.Seq, Time: d.Time, Kind: d.Kind, Detail: d.Detail}, nil
+	return AuditEntry(d), nil
 }

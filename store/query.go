@@ -121,10 +121,10 @@ func (db *DB) List(f Filter) ([]Record, error) {
 		var k, v []byte
 		if f.To.IsZero() {
 			k, v = c.Last()
-		} else if k, v = c.Seek(timeKey(f.To)); k == nil {
+		} else if k, _ = c.Seek(timeKey(f.To)); k == nil {
 			k, v = c.Last()
 		} else {
-			k, v = c.Prev()
+			k, v = c.Prev() // the last record before To
 		}
 		var from []byte
 		if !f.From.IsZero() {

@@ -25,7 +25,6 @@ import (
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/x509"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -141,7 +140,6 @@ type Card struct {
 	issuerAuth int // 0 not done, 1 ok, 2 failed
 	challenge  []byte
 	nchal      byte
-	log        []string
 	extra      map[tlv.Tag][]byte // PUT DATA results
 }
 
@@ -412,7 +410,5 @@ func (c *Card) ICCMasterKey() []byte { return append([]byte(nil), c.iccMK...) }
 var _ interface {
 	Transmit(ctx context.Context, apdu []byte) ([]byte, error)
 } = (*Card)(nil)
-
-func u16(b []byte) uint16 { return binary.BigEndian.Uint16(b) }
 
 func sha1New() hash.Hash { return sha1.New() }

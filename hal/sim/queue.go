@@ -45,21 +45,6 @@ func (q *queue[T]) len() int {
 	return len(q.items)
 }
 
-// filter keeps only the queued items for which keep returns true.
-func (q *queue[T]) filter(keep func(T) bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	kept := q.items[:0]
-	for _, v := range q.items {
-		if keep(v) {
-			kept = append(kept, v)
-		}
-	}
-	clear(q.items[len(kept):])
-	q.items = kept
-	q.report()
-}
-
 func (q *queue[T]) wakeLocked() {
 	close(q.wake)
 	q.wake = make(chan struct{})

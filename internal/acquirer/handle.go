@@ -17,16 +17,6 @@ import (
 	moov "github.com/moov-io/iso8583"
 )
 
-// macked reports whether requests (and replies) of type t carry a MAC: all but the
-// network-management messages.
-func macked(t txtype.Type) bool {
-	switch t {
-	case txtype.SignIn, txtype.SignOff, txtype.Echo:
-		return false
-	}
-	return true
-}
-
 // answer decodes one request frame and builds the reply frame with the fault to
 // apply. An error means the frame was not a request message the dialect can read:
 // the connection is closed. A readable message the simulator cannot take as a
