@@ -605,3 +605,31 @@ func TestPANAndTrack2_AsMaskedCardData(t *testing.T) {
 		t.Errorf("track 2 %v, %v", tr, err)
 	}
 }
+
+// failingEncPad's enciphering fails: the PIN pad is not working.
+type failingEncPad struct{ pinPad }
+
+func (*failingEncPad) OfflineEncipheredPIN(context.Context, emv.OfflineEncipheredPINRequest) ([]byte, error) {
+	return nil, emv.ErrPINPadUnavailable
+}
+
+// A PIN pad that cannot encipher the offline PIN sets TVR byte 3 bit 5 (PIN pad not
+// present or not working) and the CVM fails; the error must not be lost.
+func TestCVM_OfflineEncipheredPIN_PINPadFails_SetsTVRB3b5(t *testing.T) {
+	c, p := virtualCard(t, "mc-chip", func(c *cardprofile.ChipProfile) { c.CVMList = "0000000000000000" + "0403" + "1F03" })
+	k, err := emv.New(testConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pad := &failingEncPad{pinPad{pins: []string{p.PIN}}}
+	tx := k.NewTransaction(c, emv.Params{Amount: 2500, Time: saleTime, Random: fixedRand(1), PIN: pad})
+	if err := tx.Run(context.Background(), emv.StepCVM); err != nil {
+		t.Fatal(err)
+	}
+	if !tx.TVR().Has(emv.TVRPINPadNotWorking) {
+		t.Errorf("TVR %s: PIN pad not working not set", tx.TVR())
+	}
+	if v, _ := tx.Get(0x9F34); hexOf(v) == "040302" {
+		t.Errorf("9F34 = %X: the CVM succeeded without a PIN", v)
+	}
+}
