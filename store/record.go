@@ -82,6 +82,10 @@ type Record struct {
 
 	MaskedPAN string // as carddata.PAN.Masked: never the clear number
 	PANHash   string // carddata.PAN.Hash: 64 hex digits
+	// PANSealed is the PAN encrypted under the terminal's data key (keys.PANSealer,
+	// hex), for the later messages that need field 2: a reversal after a restart,
+	// batch upload. Never the clear number.
+	PANSealed string
 	CardOrg   string
 	Issuer    string
 	Acquirer  string
@@ -144,6 +148,7 @@ type diskRecord struct {
 	SettleDate     string           `json:"settle_date,omitempty"`
 	Message        string           `json:"message,omitempty"`
 	CVM            string           `json:"cvm,omitempty"`
+	PANSealed      string           `json:"pan_sealed,omitempty"`
 	Original       *diskOriginal    `json:"original,omitempty"`
 	Chip           *diskChip        `json:"chip,omitempty"`
 	ReversalReason string           `json:"reversal_reason,omitempty"`
@@ -178,7 +183,7 @@ func encodeRecord(r *Record) ([]byte, error) {
 		MaskedPAN: r.MaskedPAN, PANHash: r.PANHash, CardOrg: r.CardOrg, Issuer: r.Issuer,
 		Acquirer: r.Acquirer, Expiry: r.Expiry, Entry: r.Entry, STAN: r.STAN, Batch: r.Batch,
 		Operator: r.Operator, RRN: r.RRN, AuthCode: r.AuthCode, RespCode: r.RespCode,
-		SettleDate: r.SettleDate, Message: r.Message, CVM: r.CVM, ReversalReason: r.ReversalReason,
+		SettleDate: r.SettleDate, Message: r.Message, CVM: r.CVM, PANSealed: r.PANSealed, ReversalReason: r.ReversalReason,
 		Slip: r.Slip, Printed: r.Printed, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 	if !r.HostTime.IsZero() {
@@ -210,7 +215,7 @@ func decodeRecord(b []byte) (Record, error) {
 		MaskedPAN: d.MaskedPAN, PANHash: d.PANHash, CardOrg: d.CardOrg, Issuer: d.Issuer,
 		Acquirer: d.Acquirer, Expiry: d.Expiry, Entry: d.Entry, STAN: d.STAN, Batch: d.Batch,
 		Operator: d.Operator, RRN: d.RRN, AuthCode: d.AuthCode, RespCode: d.RespCode,
-		SettleDate: d.SettleDate, Message: d.Message, CVM: d.CVM, ReversalReason: d.ReversalReason,
+		SettleDate: d.SettleDate, Message: d.Message, CVM: d.CVM, PANSealed: d.PANSealed, ReversalReason: d.ReversalReason,
 		Slip: d.Slip, Printed: d.Printed, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 	}
 	if d.Currency != "" {
@@ -253,6 +258,9 @@ func validate(r *Record) error {
 		return err
 	}
 	if err := checkHash(r.PANHash); err != nil {
+		return err
+	}
+	if err := checkSealed(r.PANSealed); err != nil {
 		return err
 	}
 	texts := map[string]string{
@@ -311,6 +319,24 @@ func checkMasked(s string) error {
 }
 
 // checkHash accepts "" or a hex HMAC-SHA256 (64 hex digits) as carddata.PAN.Hash makes.
+// checkSealed accepts an empty value or hex of a GCM nonce (12), a 12-19 digit PAN
+// and the tag (16) — never the clear number.
+func checkSealed(s string) error {
+	if s == "" {
+		return nil
+	}
+	if n := len(s) / 2; len(s)%2 != 0 || n < 12+12+16 || n > 12+19+16 {
+		return fmt.Errorf("sealed pan of %d characters: %w", len(s), ErrSensitive)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return fmt.Errorf("sealed pan is not hex: %w", ErrSensitive)
+		}
+	}
+	return nil
+}
+
 func checkHash(s string) error {
 	if s == "" {
 		return nil

@@ -182,8 +182,10 @@ func (e *Engine) chipSale(ctx context.Context, amount money.Amount) (Result, err
 	if v, ok := tx.Get(0x5F34); ok && len(v) == 1 {
 		seq = fmt.Sprintf("%03x", v[0])
 	}
-	rec := store.Record{Type: txtype.Sale, Amount: amount, MaskedPAN: pan.Masked(), PANHash: pan.Hash(e.set.PANHashKey),
-		CardOrg: CardOrg(pan), Expiry: string(expiry), Entry: txtype.EntryChip, Operator: e.set.Operator, CVM: "none"}
+	hash := pan.Hash(e.set.PANHashKey)
+	rec := store.Record{Type: txtype.Sale, Amount: amount, MaskedPAN: pan.Masked(), PANHash: hash,
+		PANSealed: e.seal(pan, hash), CardOrg: CardOrg(pan), Expiry: string(expiry), Entry: txtype.EntryChip,
+		Operator: e.set.Operator, CVM: "none"}
 	switch {
 	case tx.SignatureRequired():
 		rec.CVM = "signature"

@@ -53,8 +53,9 @@ func (e *Engine) capture(ctx context.Context, ev hal.CardEvent, amount money.Amo
 
 // record starts a journal record for a card transaction.
 func (e *Engine) record(t txtype.Type, amount money.Amount, card cardData, pin carddata.PINBlock) store.Record {
-	return store.Record{Type: t, Amount: amount, MaskedPAN: card.pan.Masked(),
-		PANHash: card.pan.Hash(e.set.PANHashKey), CardOrg: CardOrg(card.pan), Expiry: string(card.expiry),
+	hash := card.pan.Hash(e.set.PANHashKey)
+	return store.Record{Type: t, Amount: amount, MaskedPAN: card.pan.Masked(), PANHash: hash,
+		PANSealed: e.seal(card.pan, hash), CardOrg: CardOrg(card.pan), Expiry: string(card.expiry),
 		Entry: card.entry, Operator: e.set.Operator, CVM: cvmOf(pin)}
 }
 

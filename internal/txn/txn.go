@@ -117,7 +117,8 @@ type Engine struct {
 	now      func() time.Time
 	signedIn bool
 	kernel   *emv.Kernel
-	sequence uint32 // EMV transaction sequence counter (9F41) of this run
+	sealer   *keys.PANSealer // nil when the PAN key is unusable: no field 2 later
+	sequence uint32          // EMV transaction sequence counter (9F41) of this run
 	// fallback is set when the chip of the last card could not be read: the next
 	// swipe of a chip card is accepted as a fallback transaction.
 	fallback bool
@@ -139,7 +140,11 @@ func New(s Settings, host Host, j Journal, d Devices, ui Prompter, log *slog.Log
 	if s.ReversalRetries < 1 {
 		s.ReversalRetries = 1
 	}
-	return &Engine{set: s, host: host, journal: j, dev: d, ui: ui, log: log, now: time.Now, kernel: s.Kernel}
+	sealer, err := keys.NewPANSealer(s.PANHashKey)
+	if err != nil {
+		log.Error("pan data key: reversals after a restart and batch upload go without field 2", "err", err)
+	}
+	return &Engine{set: s, host: host, journal: j, dev: d, ui: ui, log: log, now: time.Now, kernel: s.Kernel, sealer: sealer}
 }
 
 // Failure is a transaction that did not complete: Code is what the merchant is shown,
@@ -281,6 +286,8 @@ func (e *Engine) DrainReversal(ctx context.Context) error {
 		Original: &iso8583.Original{Type: rec.Type, Batch: rec.Batch, STAN: rec.STAN, RRN: rec.RRN, AuthCode: rec.AuthCode}}
 	if e.inFlight.id == rec.ID {
 		req.PAN, req.Expiry = e.inFlight.pan, e.inFlight.expiry
+	} else {
+		req.PAN = e.unseal(rec)
 	}
 	var last error
 	for attempt := 1; attempt <= e.set.ReversalRetries; attempt++ {
@@ -392,9 +399,7 @@ func (e *Engine) Sale(ctx context.Context, amount money.Amount, ev hal.CardEvent
 	case err != nil:
 		return Result{}, fail(msgs.PINPadFailed, err)
 	}
-	rec := store.Record{Type: txtype.Sale, Amount: amount, MaskedPAN: card.pan.Masked(),
-		PANHash: card.pan.Hash(e.set.PANHashKey), CardOrg: CardOrg(card.pan), Expiry: string(card.expiry),
-		Entry: card.entry, Operator: e.set.Operator, CVM: cvmOf(pin)}
+	rec := e.record(txtype.Sale, amount, card, pin)
 	req := iso8583.Request{Type: txtype.Sale, Terminal: e.set.Terminal, Operator: e.set.Operator,
 		Amount: amount, PAN: card.pan, Track2: card.track2, Expiry: card.expiry, Entry: card.entry, PINBlock: pin}
 	return e.online(ctx, &rec, req)
@@ -551,6 +556,37 @@ func (e *Engine) confirm(ctx context.Context, pan carddata.PAN, holder string, a
 		e.log.Warn("pin pad display", "err", err)
 	}
 	return e.ui.ConfirmCard(ctx, pan.Masked(), holder, amount)
+}
+
+// seal encrypts the PAN for the journal (see store.Record.PANSealed); "" when it
+// cannot, and the later messages then go without field 2.
+func (e *Engine) seal(pan carddata.PAN, hash string) string {
+	if e.sealer == nil {
+		return ""
+	}
+	sealed, err := e.sealer.Seal(hash, pan.Reveal())
+	if err != nil {
+		e.log.Error("seal pan", "err", err)
+		return ""
+	}
+	return sealed
+}
+
+// unseal recovers a record's PAN, or the zero PAN.
+func (e *Engine) unseal(r store.Record) carddata.PAN {
+	if e.sealer == nil || r.PANSealed == "" {
+		return carddata.PAN{}
+	}
+	digits, err := e.sealer.Open(r.PANHash, r.PANSealed)
+	if err != nil {
+		e.log.Error("open sealed pan", "record", r.ID, "err", err)
+		return carddata.PAN{}
+	}
+	pan, err := carddata.ParsePAN(digits)
+	if err != nil {
+		e.log.Error("open sealed pan", "record", r.ID, "err", err)
+	}
+	return pan
 }
 
 // cvmOf is the cardholder verification of a magstripe transaction.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -240,5 +241,36 @@ func TestCardOrg(t *testing.T) {
 		if got := CardOrg(p); got != want {
 			t.Errorf("CardOrg(%s) = %s, want %s", p, got, want)
 		}
+	}
+}
+
+// After a restart the reversal of an unanswered sale still carries field 2: the PAN
+// comes back from its encrypted copy in the journal (never a clear one).
+func TestReversalAfterRestartCarriesThePAN(t *testing.T) {
+	r := newRig(t, nil)
+	r.host.answer = func(iso8583.Request) (iso8583.Reply, error) {
+		return iso8583.Reply{}, fmt.Errorf("read: %w", hostlink.ErrNoAnswer)
+	}
+	r.pinpad.Enter("123456")
+	if _, err := r.eng.Sale(context.Background(), money.New(900, money.CNY), swipe(t, "101")); err == nil {
+		t.Fatal("sale with no answer succeeded")
+	}
+	rec, pending, _ := r.db.PendingReversal()
+	if !pending || rec.PANSealed == "" || strings.Contains(rec.PANSealed, testPAN) {
+		t.Fatalf("pending %v, sealed %q", pending, rec.PANSealed)
+	}
+	// A new engine on the same journal: nothing of the first one's memory survives.
+	host := newFakeHost(t)
+	var got iso8583.Request
+	host.answer = func(req iso8583.Request) (iso8583.Reply, error) {
+		got = req
+		return iso8583.Reply{RespCode: "00"}, nil
+	}
+	eng := New(r.eng.set, host, r.db, Devices{PINPad: sim.NewPINPad(nil, tmk), Printer: r.printer}, &prompter{}, nil)
+	if err := eng.DrainReversal(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got.Type != txtype.Reversal || got.PAN.Reveal() != testPAN {
+		t.Errorf("reversal %v with PAN %v, want the sale's card", got.Type, got.PAN)
 	}
 }
