@@ -75,6 +75,17 @@ func (d *Dialect) Build(req Request) (*moov.Message, error) {
 			b.set(48, f48)
 			b.set(49, "156") // [unconfirmed] settlement currency
 		}
+		switch t {
+		case txtype.BatchUpload:
+			if err := d.uploadFields(&b, req); err != nil {
+				return nil, fmt.Errorf("build %s: %w", t, err)
+			}
+		case txtype.BatchEnd:
+			if req.Count < 0 || req.Count > 9999 {
+				return nil, fmt.Errorf("build %s: count %d: %w", t, req.Count, ErrMissing)
+			}
+			b.set(48, fmt.Sprintf("%04d", req.Count))
+		}
 		if t != txtype.Echo {
 			op, err := operator(req.Operator)
 			if err != nil {
@@ -163,6 +174,47 @@ func (d *Dialect) Build(req Request) (*moov.Message, error) {
 		b.set(63, op) // 63.1 operator [unconfirmed] in financial requests
 	}
 	return msg, b.err
+}
+
+// uploadFields sets what a batch-upload 0320 says of one transaction: the card
+// (field 2, when the terminal has it), processing code and amount of the original,
+// the entry mode, and the original's RRN, authorisation code and batch/trace in 61
+// [unconfirmed: the field set of CUP batch upload records varies by acquirer].
+func (d *Dialect) uploadFields(b *builder, req Request) error {
+	o := req.Original
+	if o == nil {
+		return fmt.Errorf("no original: %w", ErrMissing)
+	}
+	def, ok := d.Transactions[o.Type]
+	if !ok || def.Proc == "" {
+		return fmt.Errorf("upload of %s: %w", o.Type, ErrUnsupported)
+	}
+	if !req.PAN.IsZero() {
+		b.set(2, req.PAN.Reveal())
+	}
+	b.set(3, def.Proc)
+	amt, err := digits(req.Amount.Minor, 12)
+	if err != nil {
+		return err
+	}
+	b.set(4, amt)
+	if code, ok := entryCodes[req.Entry]; ok {
+		b.set(22, code+"2")
+	}
+	b.set(25, def.Cond)
+	if o.RRN != "" {
+		b.set(37, o.RRN)
+	}
+	if o.AuthCode != "" {
+		b.set(38, o.AuthCode)
+	}
+	cur := req.Amount.Currency.Numeric
+	if cur == "" {
+		cur = "156"
+	}
+	b.set(49, cur)
+	b.set(61, o.Batch.String()+o.STAN.String())
+	return nil
 }
 
 // cardFields sets fields 2, 14, 22, 23, 26, 35, 52, 53 and 55. A reversal carries no

@@ -83,6 +83,10 @@ var cupTransactions = map[txtype.Type]TxDef{
 	txtype.SignOff:                 {MTI: "0820", Type60: "00", Net60: "002"}, // [unconfirmed]
 	txtype.Settlement:              {MTI: "0500", Type60: "00", Net60: "201"}, // [unconfirmed] 60.3
 	txtype.Echo:                    {MTI: "0820", Type60: "00", Net60: "301"}, // [unconfirmed]
+	// Batch upload after an unbalanced settlement (doc §4.8): one 0320 per
+	// transaction (60.3 201), then the batch end (60.3 202, field 48 the count).
+	txtype.BatchUpload: {MTI: "0320", Type60: "00", Net60: "201"}, // [unconfirmed] fields per record
+	txtype.BatchEnd:    {MTI: "0320", Type60: "00", Net60: "202"},
 }
 
 // NewDialect checks a dialect's spec and fills defaults. It never panics.

@@ -221,7 +221,7 @@ func TestBuildErrors(t *testing.T) {
 		want error
 	}{
 		"settlement no totals": {Request{Type: txtype.Settlement, Terminal: testTerminal}, ErrMissing},
-		"batch upload":         {Request{Type: txtype.BatchUpload, Terminal: testTerminal}, ErrUnsupported},
+		"batch upload no original": {Request{Type: txtype.BatchUpload, Terminal: testTerminal}, ErrMissing},
 		"short tid":            {func() Request { r := reqs["sale-swipe-pin"]; r.Terminal.TerminalID = "123"; return r }(), ErrMissing},
 		"no card":              {func() Request { r := reqs["sale-swipe-pin"]; r.Track2 = carddata.Track2{}; return r }(), ErrMissing},
 		"void no original":     {func() Request { r := reqs["void"]; r.Original = nil; return r }(), ErrMissing},
@@ -586,5 +586,52 @@ func TestReversalWithoutCardNumber(t *testing.T) {
 	sale.PAN, sale.Track2 = carddata.PAN{}, carddata.Track2{}
 	if _, err := CUP.Build(sale); !errors.Is(err, ErrMissing) {
 		t.Errorf("Build(sale without PAN) error = %v, want ErrMissing", err)
+	}
+}
+
+// Batch upload: one 0320 per transaction (60.3 201) with the original's card,
+// amount, RRN, auth code and batch/trace, then the batch end (60.3 202) with the
+// count in field 48; both round-trip and parse back to their types.
+func TestBatchUploadMessages(t *testing.T) {
+	reqs := testRequests(t)
+	sale := reqs["sale-swipe-pin"]
+	up := Request{Type: txtype.BatchUpload, Terminal: sale.Terminal, STAN: 77, Batch: 3, Operator: "01",
+		Amount: sale.Amount, PAN: sale.Track2.PAN(), Entry: txtype.EntryMagstripe,
+		Original: &Original{Type: txtype.Sale, Batch: 3, STAN: 12, RRN: "123456789012", AuthCode: "654321"}}
+	end := Request{Type: txtype.BatchEnd, Terminal: sale.Terminal, STAN: 78, Batch: 3, Operator: "01", Count: 5}
+	for name, req := range map[string]Request{"upload": up, "end": end} {
+		msg, err := CUP.Build(req)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		body, err := CUP.Pack(msg, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		back, err := CUP.Unpack(body)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if mti, _ := back.GetMTI(); mti != "0320" {
+			t.Errorf("%s: MTI %s", name, mti)
+		}
+		got, err := CUP.ParseRequest(back)
+		if err != nil || got.Type != req.Type {
+			t.Fatalf("%s: ParseRequest = %v, %v", name, got.Type, err)
+		}
+		f60, _ := back.GetString(60)
+		f48, _ := back.GetString(48)
+		switch name {
+		case "upload":
+			f61, _ := back.GetString(61)
+			f37, _ := back.GetString(37)
+			if got.PAN.Reveal() != sale.Track2.PAN().Reveal() || f61 != "000003000012" || f37 != "123456789012" || f60[8:11] != "201" {
+				t.Errorf("upload: pan %v f61 %s f37 %s f60 %s", got.PAN, f61, f37, f60)
+			}
+		case "end":
+			if f48 != "0005" || f60[8:11] != "202" {
+				t.Errorf("end: f48 %q f60 %q", f48, f60)
+			}
+		}
 	}
 }

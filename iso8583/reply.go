@@ -200,7 +200,12 @@ func (d *Dialect) ParseRequest(msg *moov.Message) (Request, error) {
 			}
 			req.Totals = tot
 		}
-		return req, nil
+		if t == txtype.BatchEnd {
+			req.Count, _ = strconv.Atoi(getString(msg, 48))
+		}
+		if t != txtype.BatchUpload { // an uploaded transaction has card fields too
+			return req, nil
+		}
 	}
 	if f4 := getString(msg, 4); f4 != "" {
 		v, _ := strconv.ParseInt(f4, 10, 64)

@@ -45,6 +45,7 @@ type Request struct {
 	Reason    string            // reversal reason, field 39: "98", "96", "A0", "06"
 	KeyScheme string            // sign-in: field 60.3, "003" double-length 3DES
 	Totals    *Totals           // settlement: field 48
+	Count     int               // batch end: the number of transactions uploaded (field 48)
 }
 
 // Totals are a batch's totals as settlement (0500 field 48) reports them, per card

@@ -527,7 +527,7 @@ func TestRefusedRequests(t *testing.T) {
 	}{
 		{"unsupported message", func(t *testing.T) []byte {
 			m := iso8583.CUP.NewMessage()
-			m.MTI("0320") // batch upload: not in the dialect's table
+			m.MTI("0620") // administrative advice: not in the dialect's table
 			for id, v := range map[int]string{11: "000077", 41: term.TerminalID, 42: term.MerchantID, 60: "00000001201"} {
 				if err := m.Field(id, v); err != nil {
 					t.Fatal(err)

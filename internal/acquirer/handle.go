@@ -172,7 +172,21 @@ func (s *Server) process(req iso8583.Request, raw []byte, log *slog.Logger) (rep
 			term.batch = next // the next sign-in confirms the new batch
 		}
 		return reply, &mak
-	case txtype.BatchUpload, txtype.PreAuthCompletionAdvice:
+	case txtype.BatchUpload:
+		// The terminal tells the host of a transaction in the batch: one the host
+		// lacks (its record was lost) is added to the ledger as the terminal has it.
+		reply.RespCode = "00"
+		if o := req.Original; o != nil && s.ledger.find(tid, o.STAN) == nil {
+			prof, known := cardprofile.FindPAN(s.cfg.Cards, req.PAN.Reveal())
+			s.ledger.add(&record{
+				Entry: Entry{TerminalID: tid, STAN: o.STAN, Batch: o.Batch, Type: o.Type, Amount: req.Amount,
+					MaskedPAN: req.PAN.Masked(), RRN: o.RRN, AuthCode: o.AuthCode, Time: now},
+				pan: req.PAN.Reveal(), foreign: foreign(req.PAN.Reveal(), prof, known),
+			})
+			log.Info("acquirer batch upload added a transaction", "stan", o.STAN.String())
+		}
+		return reply, &mak
+	case txtype.BatchEnd, txtype.PreAuthCompletionAdvice:
 		reply.RespCode = "00"
 		return reply, &mak
 	}

@@ -154,3 +154,27 @@ func (l *ledger) totals(tid string, batch txtype.Batch) iso8583.Totals {
 	}
 	return t
 }
+
+// forget removes terminal tid's records and their effect on balances.
+func (l *ledger) forget(tid string) int {
+	kept := l.recs[:0]
+	n := 0
+	for _, r := range l.recs {
+		if r.TerminalID == tid {
+			if !r.Reversed && !r.Voided {
+				l.spentP[r.pan] -= r.effect()
+			}
+			if l.byKey[ledgerKey{r.TerminalID, r.STAN}] == r {
+				delete(l.byKey, ledgerKey{r.TerminalID, r.STAN})
+			}
+			if l.byRRN[r.RRN] == r {
+				delete(l.byRRN, r.RRN)
+			}
+			n++
+			continue
+		}
+		kept = append(kept, r)
+	}
+	l.recs = kept
+	return n
+}

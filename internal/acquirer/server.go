@@ -182,6 +182,15 @@ func (s *Server) Ledger() []Entry {
 	return s.ledger.snapshot()
 }
 
+// Forget drops every ledger entry of terminal tid, as a host that lost its records
+// would: the next settlement is unbalanced and the terminal uploads its batch. A
+// fault for tests and demonstrations.
+func (s *Server) Forget(tid string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ledger.forget(tid)
+}
+
 // OrphanReversals counts reversals that named no transaction the host had approved
 // (answered "00" all the same, as hosts do).
 func (s *Server) OrphanReversals() int {

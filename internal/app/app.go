@@ -708,6 +708,9 @@ func (a *App) settle(ctx context.Context) {
 	lines := []string{a.t(msgs.SettleDone), verdict,
 		fmt.Sprintf("%d %s", t.DebitCount+t.ForeignDebitCount, money.New(t.DebitAmount+t.ForeignDebitAmount, a.set.Currency)),
 		fmt.Sprintf("-%d %s", t.CreditCount+t.ForeignCreditCount, money.New(t.CreditAmount+t.ForeignCreditAmount, a.set.Currency))}
+	if s.UploadErr != nil {
+		lines = append(lines, a.t(msgs.BatchUploading)+": "+a.t(txn.CodeOf(s.UploadErr)))
+	}
 	if s.PrintErr != nil {
 		lines = append(lines, a.t(printCode(s.PrintErr)))
 	}

@@ -166,6 +166,7 @@ const (
 	ChipFailedSwipe  Code = "chip-failed-swipe"
 	CardDeclined     Code = "card-declined"
 	ChooseApp        Code = "choose-app"
+	BatchUploading   Code = "batch-uploading"
 	TitlePassword    Code = "title-password"
 	NewPassword      Code = "new-password"
 	PasswordAgain    Code = "password-again"
@@ -289,6 +290,7 @@ var catalogue = map[Code]entry{
 	ChipFailedSwipe:  {"IC卡读卡失败 请拔卡后刷卡", "CHIP ERROR, REMOVE AND SWIPE", Warning},
 	CardDeclined:     {"卡片拒绝交易", "DECLINED BY CARD", Warning},
 	ChooseApp:        {"请选择应用:", "SELECT APPLICATION:", Info},
+	BatchUploading:   {"POS批上送 请稍候", "UPLOADING THE BATCH", Info},
 	TitlePassword:    {"修改主管密码", "CHANGE SUPERVISOR PASSWORD", Warning},
 	NewPassword:      {"请输入新密码:", "NEW PASSWORD:", Info},
 	PasswordAgain:    {"请再次输入新密码:", "NEW PASSWORD AGAIN:", Info},

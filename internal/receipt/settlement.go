@@ -33,6 +33,7 @@ type Settlement struct {
 	Domestic GroupTotals // 内卡: UnionPay cards
 	Foreign  GroupTotals // 外卡: foreign cards
 	Fees     *FeeSummary // estimated merchant fees; nil: not printed
+	Uploaded int         // transactions uploaded after an unbalanced settlement
 	Reprint  bool
 }
 
@@ -55,6 +56,7 @@ var (
 	lblSaleRow     = label{"消费", "SALE"}
 	lblRefundRow   = label{"退货", "REFUND"}
 	lblGross       = label{"交易总额", "GROSS"}
+	lblUploaded    = label{"批上送笔数", "UPLOADED"}
 	lblFees        = label{"预估手续费", "EST. FEES"}
 	lblNet         = label{"预估净额", "EST. NET"}
 )
@@ -102,6 +104,10 @@ func BuildSettlement(s Settlement, l Layout) hal.Document {
 		}
 	}
 	b.rule()
+	if s.Uploaded > 0 {
+		b.field(lblUploaded, strconv.Itoa(s.Uploaded))
+		b.rule()
+	}
 	if f := s.Fees; f != nil {
 		b.field(lblGross, f.Gross.Decimal())
 		fee := f.Fees.Decimal()

@@ -13,8 +13,13 @@ import (
 
 // hostStep injects a fault into the acquirer simulator: `host FAULT [TYPE [TIMES]]`
 // with FAULT one of delay, drop, garble, truncate, bad-mac, duplicate, stale, applying
-// to the next TIMES (default 1) requests of TYPE (default sale).
+// to the next TIMES (default 1) requests of TYPE (default sale); `host forget` makes
+// the host lose this terminal's records (the next settlement is unbalanced).
 func (r *runner) hostStep(st Step) error {
+	if st.Args[0] == "forget" { // the host loses this terminal's records
+		r.acq.Forget(r.cfg.Terminal.TerminalID)
+		return nil
+	}
 	kind, err := acquirer.ParseFaultKind(st.Args[0])
 	if err != nil {
 		return r.fail(st, err.Error())

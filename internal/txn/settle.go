@@ -17,12 +17,14 @@ import (
 
 // Settlement is the outcome of a batch settlement.
 type Settlement struct {
-	Batch    txtype.Batch // the batch that was settled
-	Totals   iso8583.Totals
-	Result   string // the host's verdict per card group, "11": both balanced
-	Balanced bool
-	Slip     hal.Document
-	PrintErr error
+	Batch     txtype.Batch // the batch that was settled
+	Totals    iso8583.Totals
+	Result    string // the host's verdict per card group, "11": both balanced
+	Balanced  bool
+	Uploaded  int   // transactions uploaded (0320) after an unbalanced settlement
+	UploadErr error // the batch upload did not finish; the merchant is told
+	Slip      hal.Document
+	PrintErr  error
 }
 
 // BatchTotals adds up the current batch as settlement reports it: approved sales and
@@ -55,6 +57,38 @@ func BatchTotals(recs []store.Record) iso8583.Totals {
 	return t
 }
 
+// uploadBatch sends each approved transaction of the batch to the host (0320), then
+// the batch end with the count, after the host found the totals different.
+func (e *Engine) uploadBatch(ctx context.Context, batch txtype.Batch, recs []store.Record) (int, error) {
+	n := 0
+	for _, r := range recs {
+		if r.State != store.Approved || (r.Type != txtype.Sale && r.Type != txtype.PreAuthCompletion && r.Type != txtype.Refund) {
+			continue
+		}
+		stan, err := e.journal.NextSTAN()
+		if err != nil {
+			return n, fail(msgs.JournalFailed, err)
+		}
+		req := iso8583.Request{Type: txtype.BatchUpload, Terminal: e.set.Terminal, STAN: stan, Batch: batch,
+			Operator: e.set.Operator, Amount: r.Amount, PAN: e.unseal(r), Entry: r.Entry,
+			Original: &iso8583.Original{Type: r.Type, Batch: r.Batch, STAN: r.STAN, RRN: r.RRN, AuthCode: r.AuthCode}}
+		if _, err := e.host.Do(ctx, req, nil); err != nil {
+			return n, fail(hostlink.MessageCode(err), fmt.Errorf("upload record %d: %w", r.ID, err))
+		}
+		n++
+	}
+	stan, err := e.journal.NextSTAN()
+	if err != nil {
+		return n, fail(msgs.JournalFailed, err)
+	}
+	end := iso8583.Request{Type: txtype.BatchEnd, Terminal: e.set.Terminal, STAN: stan, Batch: batch,
+		Operator: e.set.Operator, Count: n}
+	if _, err := e.host.Do(ctx, end, nil); err != nil {
+		return n, fail(hostlink.MessageCode(err), fmt.Errorf("batch end: %w", err))
+	}
+	return n, nil
+}
+
 func unrated(s fees.Summary) int {
 	n := 0
 	for _, o := range s.Orgs {
@@ -64,9 +98,9 @@ func unrated(s fees.Summary) int {
 }
 
 // Settle sends the current batch's totals to the host (after any pending reversal),
-// moves to the next batch, and prints the settlement slip. A batch the host finds
-// unbalanced is reported as such; uploading its transactions (0320) is not built yet,
-// so the merchant is told and the audit log records it.
+// moves to the next batch, and prints the settlement slip. When the host finds the
+// totals different, every approved transaction of the batch is uploaded (0320) and
+// the upload closed with the count, and the slip says the batch was not balanced.
 func (e *Engine) Settle(ctx context.Context) (Settlement, error) {
 	if err := e.ready(ctx); err != nil {
 		return Settlement{}, err
@@ -119,7 +153,13 @@ func (e *Engine) Settle(ctx context.Context) (Settlement, error) {
 		totals.DebitCount+totals.ForeignDebitCount, totals.DebitAmount+totals.ForeignDebitAmount,
 		totals.CreditCount+totals.ForeignCreditCount, totals.CreditAmount+totals.ForeignCreditAmount))
 	if !s.Balanced {
-		e.log.Warn("settlement not balanced; batch upload is not built", "batch", batch.String(), "result", rep.SettleResult)
+		e.log.Warn("settlement not balanced: uploading the batch", "batch", batch.String(), "result", rep.SettleResult)
+		e.ui.Progress(ctx, msgs.BatchUploading)
+		s.Uploaded, s.UploadErr = e.uploadBatch(ctx, batch, recs)
+		if s.UploadErr != nil {
+			e.log.Error("batch upload", "uploaded", s.Uploaded, "err", s.UploadErr)
+		}
+		e.audit("batch-upload", fmt.Sprintf("batch %s: %d transactions uploaded, err %v", batch, s.Uploaded, s.UploadErr))
 	}
 	group := func(i int, dc int, da int64, cc int, ca int64) receipt.GroupTotals {
 		g := receipt.GroupTotals{DebitCount: dc, DebitAmount: da, CreditCount: cc, CreditAmount: ca}
@@ -133,7 +173,7 @@ func (e *Engine) Settle(ctx context.Context) (Settlement, error) {
 		when = e.now()
 	}
 	slip := receipt.Settlement{Merchant: e.set.Merchant, Operator: e.set.Operator,
-		Batch: batch, Time: when, Currency: e.set.Currency,
+		Batch: batch, Time: when, Currency: e.set.Currency, Uploaded: s.Uploaded,
 		Domestic: group(0, totals.DebitCount, totals.DebitAmount, totals.CreditCount, totals.CreditAmount),
 		Foreign:  group(1, totals.ForeignDebitCount, totals.ForeignDebitAmount, totals.ForeignCreditCount, totals.ForeignCreditAmount),
 	}

@@ -26,11 +26,12 @@ const (
 	SignIn
 	SignOff
 	Echo
+	BatchEnd // the 0320 that closes a batch upload
 )
 
 var names = [...]string{"unknown", "sale", "void", "refund", "preauth", "preauth-void",
 	"preauth-completion", "preauth-completion-advice", "completion-void", "balance",
-	"reversal", "settlement", "batch-upload", "sign-in", "sign-off", "echo"}
+	"reversal", "settlement", "batch-upload", "sign-in", "sign-off", "echo", "batch-end"}
 
 func (t Type) String() string {
 	if t < 0 || int(t) >= len(names) {
