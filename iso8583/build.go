@@ -76,9 +76,18 @@ func (d *Dialect) Build(req Request) (*moov.Message, error) {
 			b.set(49, "156") // [unconfirmed] settlement currency
 		}
 		switch t {
-		case txtype.BatchUpload:
+		case txtype.BatchUpload, txtype.TCUpload:
 			if err := d.uploadFields(&b, req); err != nil {
 				return nil, fmt.Errorf("build %s: %w", t, err)
+			}
+			if t == txtype.TCUpload {
+				if len(req.ICC) == 0 {
+					return nil, fmt.Errorf("build %s: no field 55: %w", t, ErrMissing)
+				}
+				b.setBytes(55, req.ICC)
+				if req.CardSeq != "" {
+					b.set(23, fmt.Sprintf("%03s", req.CardSeq))
+				}
 			}
 		case txtype.BatchEnd:
 			if req.Count < 0 || req.Count > 9999 {

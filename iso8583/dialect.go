@@ -87,6 +87,8 @@ var cupTransactions = map[txtype.Type]TxDef{
 	// transaction (60.3 201), then the batch end (60.3 202, field 48 the count).
 	txtype.BatchUpload: {MTI: "0320", Type60: "00", Net60: "201"}, // [unconfirmed] fields per record
 	txtype.BatchEnd:    {MTI: "0320", Type60: "00", Net60: "202"},
+	// The advice of an offline chip approval (TC): the upload record with field 55.
+	txtype.TCUpload: {MTI: "0320", Type60: "00", Net60: "203"}, // [unconfirmed] 60.3
 }
 
 // NewDialect checks a dialect's spec and fills defaults. It never panics.

@@ -220,12 +220,12 @@ func TestBuildErrors(t *testing.T) {
 		req  Request
 		want error
 	}{
-		"settlement no totals": {Request{Type: txtype.Settlement, Terminal: testTerminal}, ErrMissing},
+		"settlement no totals":     {Request{Type: txtype.Settlement, Terminal: testTerminal}, ErrMissing},
 		"batch upload no original": {Request{Type: txtype.BatchUpload, Terminal: testTerminal}, ErrMissing},
-		"short tid":            {func() Request { r := reqs["sale-swipe-pin"]; r.Terminal.TerminalID = "123"; return r }(), ErrMissing},
-		"no card":              {func() Request { r := reqs["sale-swipe-pin"]; r.Track2 = carddata.Track2{}; return r }(), ErrMissing},
-		"void no original":     {func() Request { r := reqs["void"]; r.Original = nil; return r }(), ErrMissing},
-		"reversal no orig":     {func() Request { r := reqs["reversal-sale"]; r.Original = nil; return r }(), ErrMissing},
+		"short tid":                {func() Request { r := reqs["sale-swipe-pin"]; r.Terminal.TerminalID = "123"; return r }(), ErrMissing},
+		"no card":                  {func() Request { r := reqs["sale-swipe-pin"]; r.Track2 = carddata.Track2{}; return r }(), ErrMissing},
+		"void no original":         {func() Request { r := reqs["void"]; r.Original = nil; return r }(), ErrMissing},
+		"reversal no orig":         {func() Request { r := reqs["reversal-sale"]; r.Original = nil; return r }(), ErrMissing},
 		"reversal of echo": {func() Request {
 			r := reqs["reversal-sale"]
 			o := *r.Original
@@ -625,7 +625,8 @@ func TestBatchUploadMessages(t *testing.T) {
 		case "upload":
 			f61, _ := back.GetString(61)
 			f37, _ := back.GetString(37)
-			if got.PAN.Reveal() != sale.Track2.PAN().Reveal() || f61 != "000003000012" || f37 != "123456789012" || f60[8:11] != "201" {
+			if got.PAN.Reveal() != sale.Track2.PAN().Reveal() || f61 != "000003000012" || f37 != "123456789012" || f60[8:11] != "201" ||
+				got.Original == nil || got.Original.Type != txtype.Sale || got.Original.STAN != 12 {
 				t.Errorf("upload: pan %v f61 %s f37 %s f60 %s", got.PAN, f61, f37, f60)
 			}
 		case "end":

@@ -203,7 +203,7 @@ func (d *Dialect) ParseRequest(msg *moov.Message) (Request, error) {
 		if t == txtype.BatchEnd {
 			req.Count, _ = strconv.Atoi(getString(msg, 48))
 		}
-		if t != txtype.BatchUpload { // an uploaded transaction has card fields too
+		if t != txtype.BatchUpload && t != txtype.TCUpload { // uploads carry card fields too
 			return req, nil
 		}
 	}
@@ -243,6 +243,18 @@ func (d *Dialect) ParseRequest(msg *moov.Message) (Request, error) {
 		orig.Batch, orig.STAN = txtype.Batch(b), txtype.STAN(s)
 		if len(f61) >= 16 {
 			orig.Date = f61[12:16]
+		}
+	}
+	if t == txtype.BatchUpload || t == txtype.TCUpload {
+		// Only sales, completions and refunds are uploaded: processing and condition
+		// codes tell them apart.
+		switch getString(msg, 3) + "/" + getString(msg, 25) {
+		case "000000/00":
+			orig.Type = txtype.Sale
+		case "000000/06":
+			orig.Type = txtype.PreAuthCompletion
+		case "200000/00":
+			orig.Type = txtype.Refund
 		}
 	}
 	if mti == "0400" {

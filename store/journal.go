@@ -341,6 +341,24 @@ func (db *DB) MarkPrinted(id uint64) error {
 	return nil
 }
 
+// AdviceSent records that the host acknowledged the advice of transaction id
+// (AdviceDue is cleared), in one commit.
+func (db *DB) AdviceSent(id uint64) error {
+	err := db.update(func(tx *bolt.Tx) error {
+		rec, err := loadRecord(tx, id)
+		if err != nil {
+			return err
+		}
+		rec.AdviceDue = false
+		rec.UpdatedAt = db.clock()
+		return putRecord(tx, &rec)
+	})
+	if err != nil {
+		return fmt.Errorf("advice sent %d: %w", id, err)
+	}
+	return nil
+}
+
 func (db *DB) clock() time.Time { return db.now().Round(0) }
 
 func putRecord(tx *bolt.Tx, r *Record) error {

@@ -172,7 +172,7 @@ func (s *Server) process(req iso8583.Request, raw []byte, log *slog.Logger) (rep
 			term.batch = next // the next sign-in confirms the new batch
 		}
 		return reply, &mak
-	case txtype.BatchUpload:
+	case txtype.BatchUpload, txtype.TCUpload:
 		// The terminal tells the host of a transaction in the batch: one the host
 		// lacks (its record was lost) is added to the ledger as the terminal has it.
 		reply.RespCode = "00"

@@ -499,7 +499,7 @@ func (r *runner) expectGolden(st Step, nth, file string) error {
 }
 
 // expectJournal compares fields of the last journal record: type, state, rc, amount,
-// pan, stan, batch, auth, rrn, printed, reversal, message, entry, and for chip
+// pan, stan, batch, auth, rrn, printed, reversal, message, entry, advice (due), and for chip
 // transactions aid, label, ac, tvr, tsi; "*" means any non-empty value.
 func (r *runner) expectJournal(st Step, args []string) error {
 	rec, err := r.term.Journal.Last()
@@ -511,7 +511,7 @@ func (r *runner) expectJournal(st Step, args []string) error {
 		"amount": rec.Amount.Decimal(), "pan": rec.MaskedPAN, "stan": rec.STAN.String(),
 		"batch": rec.Batch.String(), "auth": rec.AuthCode, "rrn": rec.RRN,
 		"printed": strconv.FormatBool(rec.Printed), "reversal": rec.ReversalReason, "message": rec.Message,
-		"entry": rec.Entry.String(),
+		"entry": rec.Entry.String(), "advice": strconv.FormatBool(rec.AdviceDue),
 	}
 	if c := rec.Chip; c != nil {
 		got["aid"], got["label"], got["ac"], got["tvr"], got["tsi"] = c.AID, c.Label, c.CryptogramType, c.TVR, c.TSI
@@ -524,7 +524,7 @@ func (r *runner) expectJournal(st Step, args []string) error {
 			known = true // a record without chip data: the field is empty
 		}
 		if !ok || !known {
-			return r.fail(st, fmt.Sprintf("%q: want field=value with a field of %s", kv, "type state rc amount pan stan batch auth rrn printed reversal message entry aid label ac tvr tsi"))
+			return r.fail(st, fmt.Sprintf("%q: want field=value with a field of %s", kv, "type state rc amount pan stan batch auth rrn printed reversal message entry advice aid label ac tvr tsi"))
 		}
 		if v == "*" && g != "" {
 			v = g

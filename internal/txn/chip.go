@@ -224,8 +224,8 @@ func (e *Engine) chipSale(ctx context.Context, amount money.Amount) (Result, err
 }
 
 // offlineChip journals a transaction the card decided offline (TC approves, AAC
-// declines) with the EMV offline response codes Y1 and Z1. Uploading the TC to the
-// host (store-and-forward) is not built yet.
+// declines) with the EMV offline response codes Y1 and Z1; an approval is marked for
+// its advice (the TC upload), which store-and-forward sends.
 func (e *Engine) offlineChip(ctx context.Context, rec *store.Record, tx *emv.Transaction) (Result, error) {
 	if err := e.riskCheck(ctx, rec); err != nil {
 		return Result{}, err
@@ -237,6 +237,9 @@ func (e *Engine) offlineChip(ctx context.Context, rec *store.Record, tx *emv.Tra
 	res := Result{}
 	if tx.Outcome() == emv.Approved {
 		rec.State, rec.RespCode, rec.Message = store.Approved, "Y1", string(msgs.Approved)
+		// The host learns of it by an advice (TC upload), forwarded before the next
+		// online transaction and before settlement.
+		rec.ICC, rec.AdviceDue = strings.ToUpper(hex.EncodeToString(tx.Field55())), true
 		rec.Slip = e.slipText(*rec)
 		res.Approved = true
 		res.Text = msgs.Text(msgs.Approved, e.set.Layout.Lang)

@@ -2,6 +2,7 @@ package txn
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -45,6 +46,7 @@ type Journal interface {
 	ByRRN(rrn string) (store.Record, error)
 	List(f store.Filter) ([]store.Record, error)
 	RecordSettlement(b txtype.Batch, t store.Totals, res store.SettleResult) (store.Settlement, error)
+	AdviceSent(id uint64) error
 	Audit(kind, detail string) error
 }
 
@@ -257,7 +259,58 @@ func (e *Engine) ready(ctx context.Context) error {
 			return err
 		}
 	}
-	return e.DrainReversal(ctx)
+	if err := e.DrainReversal(ctx); err != nil {
+		return err
+	}
+	e.ForwardAdvices(ctx)
+	return nil
+}
+
+// ForwardAdvices sends the advices the host is owed (TC uploads of offline chip
+// approvals), oldest first, and marks each acknowledged one. One that fails stays
+// due and is tried again before the next transaction; it does not hold up the sale.
+func (e *Engine) ForwardAdvices(ctx context.Context) int {
+	batch, err := e.journal.Batch()
+	if err != nil {
+		e.log.Error("advices", "err", err)
+		return 0
+	}
+	recs, err := e.journal.List(store.Filter{Batch: &batch})
+	if err != nil {
+		e.log.Error("advices", "err", err)
+		return 0
+	}
+	sent := 0
+	for i := len(recs) - 1; i >= 0; i-- {
+		r := recs[i]
+		if !r.AdviceDue {
+			continue
+		}
+		icc, err := hex.DecodeString(r.ICC)
+		if err != nil {
+			e.log.Error("advice icc data", "record", r.ID, "err", err)
+			continue
+		}
+		stan, err := e.journal.NextSTAN()
+		if err != nil {
+			e.log.Error("advices", "err", err)
+			return sent
+		}
+		req := iso8583.Request{Type: txtype.TCUpload, Terminal: e.set.Terminal, STAN: stan, Batch: batch,
+			Operator: r.Operator, Amount: r.Amount, PAN: e.unseal(r), Entry: r.Entry, ICC: icc,
+			Original: &iso8583.Original{Type: r.Type, Batch: r.Batch, STAN: r.STAN}}
+		if _, err := e.host.Do(ctx, req, nil); err != nil {
+			e.log.Warn("advice not acknowledged: it stays due", "record", r.ID, "err", err)
+			return sent
+		}
+		if err := e.journal.AdviceSent(r.ID); err != nil {
+			e.log.Error("advice sent", "record", r.ID, "err", err)
+			return sent
+		}
+		sent++
+		e.log.Info("advice sent", "record", r.ID, "type", req.Type.String())
+	}
+	return sent
 }
 
 // DrainReversal sends the pending reversal, if any, retrying up to the configured

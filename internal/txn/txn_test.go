@@ -274,3 +274,42 @@ func TestReversalAfterRestartCarriesThePAN(t *testing.T) {
 		t.Errorf("reversal %v with PAN %v, want the sale's card", got.Type, got.PAN)
 	}
 }
+
+// An advice the host does not acknowledge stays due and goes out at the next chance;
+// an acknowledged one is cleared.
+func TestAdvicesAreForwardedUntilAcknowledged(t *testing.T) {
+	r := newRig(t, nil)
+	pan, _ := carddata.ParsePAN(testPAN)
+	rec := r.eng.record(txtype.Sale, money.New(2500, money.CNY), cardData{pan: pan, entry: txtype.EntryChip}, carddata.PINBlock{})
+	if err := r.db.Begin(&rec); err != nil {
+		t.Fatal(err)
+	}
+	rec.State, rec.RespCode, rec.ReversalReason = store.Approved, "Y1", ""
+	rec.ICC, rec.AdviceDue = "9F2608AABBCCDDEEFF0011", true
+	if err := r.db.Finish(&rec); err != nil {
+		t.Fatal(err)
+	}
+	r.host.answer = func(iso8583.Request) (iso8583.Reply, error) {
+		return iso8583.Reply{}, fmt.Errorf("dial: %w", hostlink.ErrNotSent)
+	}
+	if n := r.eng.ForwardAdvices(context.Background()); n != 0 {
+		t.Fatalf("%d advices sent to a host that is down", n)
+	}
+	if got, _ := r.db.Get(rec.ID); !got.AdviceDue {
+		t.Fatal("a failed advice is no longer due")
+	}
+	var sent iso8583.Request
+	r.host.answer = func(req iso8583.Request) (iso8583.Reply, error) {
+		sent = req
+		return iso8583.Reply{RespCode: "00"}, nil
+	}
+	if n := r.eng.ForwardAdvices(context.Background()); n != 1 {
+		t.Fatalf("%d advices sent, want 1", n)
+	}
+	if got, _ := r.db.Get(rec.ID); got.AdviceDue {
+		t.Error("an acknowledged advice is still due")
+	}
+	if sent.Type != txtype.TCUpload || len(sent.ICC) != 11 || sent.PAN.Reveal() != testPAN || sent.Original.STAN != rec.STAN {
+		t.Errorf("advice = %v icc %X pan %v original %+v", sent.Type, sent.ICC, sent.PAN, sent.Original)
+	}
+}

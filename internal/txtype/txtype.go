@@ -27,11 +27,12 @@ const (
 	SignOff
 	Echo
 	BatchEnd // the 0320 that closes a batch upload
+	TCUpload // the advice of a chip transaction the card approved offline
 )
 
 var names = [...]string{"unknown", "sale", "void", "refund", "preauth", "preauth-void",
 	"preauth-completion", "preauth-completion-advice", "completion-void", "balance",
-	"reversal", "settlement", "batch-upload", "sign-in", "sign-off", "echo", "batch-end"}
+	"reversal", "settlement", "batch-upload", "sign-in", "sign-off", "echo", "batch-end", "tc-upload"}
 
 func (t Type) String() string {
 	if t < 0 || int(t) >= len(names) {
