@@ -76,11 +76,11 @@ func (d *Dialect) Build(req Request) (*moov.Message, error) {
 			b.set(49, "156") // [unconfirmed] settlement currency
 		}
 		switch t {
-		case txtype.BatchUpload, txtype.TCUpload:
+		case txtype.BatchUpload, txtype.TCUpload, txtype.ScriptAdvice:
 			if err := d.uploadFields(&b, req); err != nil {
 				return nil, fmt.Errorf("build %s: %w", t, err)
 			}
-			if t == txtype.TCUpload {
+			if t != txtype.BatchUpload {
 				if len(req.ICC) == 0 {
 					return nil, fmt.Errorf("build %s: no field 55: %w", t, ErrMissing)
 				}

@@ -89,6 +89,8 @@ var cupTransactions = map[txtype.Type]TxDef{
 	txtype.BatchEnd:    {MTI: "0320", Type60: "00", Net60: "202"},
 	// The advice of an offline chip approval (TC): the upload record with field 55.
 	txtype.TCUpload: {MTI: "0320", Type60: "00", Net60: "203"}, // [unconfirmed] 60.3
+	// Issuer script results (脚本处理结果通知): field 55 with DF31.
+	txtype.ScriptAdvice: {MTI: "0620", Type60: "00", Net60: "951"}, // [unconfirmed] MTI and 60.3
 }
 
 // NewDialect checks a dialect's spec and fills defaults. It never panics.

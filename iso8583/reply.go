@@ -203,7 +203,7 @@ func (d *Dialect) ParseRequest(msg *moov.Message) (Request, error) {
 		if t == txtype.BatchEnd {
 			req.Count, _ = strconv.Atoi(getString(msg, 48))
 		}
-		if t != txtype.BatchUpload && t != txtype.TCUpload { // uploads carry card fields too
+		if t != txtype.BatchUpload && t != txtype.TCUpload && t != txtype.ScriptAdvice { // advices carry card fields too
 			return req, nil
 		}
 	}
@@ -245,7 +245,7 @@ func (d *Dialect) ParseRequest(msg *moov.Message) (Request, error) {
 			orig.Date = f61[12:16]
 		}
 	}
-	if t == txtype.BatchUpload || t == txtype.TCUpload {
+	if t == txtype.BatchUpload || t == txtype.TCUpload || t == txtype.ScriptAdvice {
 		// Only sales, completions and refunds are uploaded: processing and condition
 		// codes tell them apart.
 		switch getString(msg, 3) + "/" + getString(msg, 25) {

@@ -342,14 +342,14 @@ func (db *DB) MarkPrinted(id uint64) error {
 }
 
 // AdviceSent records that the host acknowledged the advice of transaction id
-// (AdviceDue is cleared), in one commit.
+// (Advice is cleared), in one commit.
 func (db *DB) AdviceSent(id uint64) error {
 	err := db.update(func(tx *bolt.Tx) error {
 		rec, err := loadRecord(tx, id)
 		if err != nil {
 			return err
 		}
-		rec.AdviceDue = false
+		rec.Advice = txtype.Unknown
 		rec.UpdatedAt = db.clock()
 		return putRecord(tx, &rec)
 	})

@@ -109,11 +109,12 @@ type Record struct {
 	Original *OriginalRef // void, refund
 	Chip     *ChipData
 	// ICC is the chip data (field 55, hex; no card number or track) an advice
-	// must carry, and AdviceDue marks a transaction the host has not been told of
-	// yet (an offline chip approval): it is forwarded before the next online
-	// transaction and before settlement, until the host acknowledges it.
-	ICC       string
-	AdviceDue bool
+	// must carry, and Advice the advice the host is owed (txtype.TCUpload for an
+	// offline chip approval, txtype.ScriptAdvice for issuer script results;
+	// txtype.Unknown: none): it is forwarded before the next online transaction and
+	// before settlement, until the host acknowledges it.
+	ICC    string
+	Advice txtype.Type
 
 	ReversalReason string // non-empty while and after a reversal is needed
 	Slip           string // the slip text as printed
@@ -157,7 +158,7 @@ type diskRecord struct {
 	CVM            string           `json:"cvm,omitempty"`
 	PANSealed      string           `json:"pan_sealed,omitempty"`
 	ICC            string           `json:"icc,omitempty"`
-	AdviceDue      bool             `json:"advice_due,omitempty"`
+	Advice         txtype.Type      `json:"advice,omitempty"`
 	Original       *diskOriginal    `json:"original,omitempty"`
 	Chip           *diskChip        `json:"chip,omitempty"`
 	ReversalReason string           `json:"reversal_reason,omitempty"`
@@ -192,7 +193,7 @@ func encodeRecord(r *Record) ([]byte, error) {
 		MaskedPAN: r.MaskedPAN, PANHash: r.PANHash, CardOrg: r.CardOrg, Issuer: r.Issuer,
 		Acquirer: r.Acquirer, Expiry: r.Expiry, Entry: r.Entry, STAN: r.STAN, Batch: r.Batch,
 		Operator: r.Operator, RRN: r.RRN, AuthCode: r.AuthCode, RespCode: r.RespCode,
-		SettleDate: r.SettleDate, Message: r.Message, CVM: r.CVM, PANSealed: r.PANSealed, ICC: r.ICC, AdviceDue: r.AdviceDue, ReversalReason: r.ReversalReason,
+		SettleDate: r.SettleDate, Message: r.Message, CVM: r.CVM, PANSealed: r.PANSealed, ICC: r.ICC, Advice: r.Advice, ReversalReason: r.ReversalReason,
 		Slip: r.Slip, Printed: r.Printed, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 	if !r.HostTime.IsZero() {
@@ -224,7 +225,7 @@ func decodeRecord(b []byte) (Record, error) {
 		MaskedPAN: d.MaskedPAN, PANHash: d.PANHash, CardOrg: d.CardOrg, Issuer: d.Issuer,
 		Acquirer: d.Acquirer, Expiry: d.Expiry, Entry: d.Entry, STAN: d.STAN, Batch: d.Batch,
 		Operator: d.Operator, RRN: d.RRN, AuthCode: d.AuthCode, RespCode: d.RespCode,
-		SettleDate: d.SettleDate, Message: d.Message, CVM: d.CVM, PANSealed: d.PANSealed, ICC: d.ICC, AdviceDue: d.AdviceDue, ReversalReason: d.ReversalReason,
+		SettleDate: d.SettleDate, Message: d.Message, CVM: d.CVM, PANSealed: d.PANSealed, ICC: d.ICC, Advice: d.Advice, ReversalReason: d.ReversalReason,
 		Slip: d.Slip, Printed: d.Printed, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 	}
 	if d.Currency != "" {

@@ -73,6 +73,17 @@ func verifyARQC(prof cardprofile.Profile, pan string, icc []byte) (*chipAuth, er
 	return &chipAuth{sk: sk, arqc: arqc, method: c.ARPCMethod}, nil
 }
 
+// ScriptID is the script identifier (9F18) of the issuer script the simulator sends.
+var ScriptID = []byte{0x00, 0x00, 0x00, 0x01}
+
+// issuerScript is a second-GENERATE-AC script (72): one PUT DATA (secure messaging
+// class 84) writing four bytes under tag 9F4F, with a MAC the virtual card does not
+// check [the MAC here is a fixed placeholder, not a computed script MAC].
+func issuerScript() []byte {
+	cmd := []byte{0x84, 0xDA, 0x9F, 0x4F, 0x08, 0x01, 0x02, 0x03, 0x04, 0xA1, 0xB2, 0xC3, 0xD4}
+	return tlv.TLV{Tag: 0x72, Children: []tlv.TLV{{Tag: 0x9F18, Value: ScriptID}, {Tag: 0x86, Value: cmd}}}.Bytes()
+}
+
 // issuerData is the reply's field 55: the issuer authentication data (91) with the
 // ARPC for the response code, method 1 (ARPC || ARC) or method 2 (ARPC || CSU).
 func (a *chipAuth) issuerData(rc string) ([]byte, error) {
@@ -119,4 +130,16 @@ func hexKey(s string) ([]byte, error) {
 		b[i] = v
 	}
 	return b, nil
+}
+
+// scriptResults returns DF31 (the issuer script results) of a field 55, hex.
+func scriptResults(icc []byte) string {
+	tlvs, err := tlv.Parse(icc)
+	if err != nil {
+		return ""
+	}
+	if v, ok := tlv.Find(tlvs, 0xDF31); ok {
+		return fmt.Sprintf("%X", v.Value)
+	}
+	return ""
 }

@@ -186,6 +186,14 @@ func (s *Server) process(req iso8583.Request, raw []byte, log *slog.Logger) (rep
 			log.Info("acquirer batch upload added a transaction", "stan", o.STAN.String())
 		}
 		return reply, &mak
+	case txtype.ScriptAdvice:
+		reply.RespCode = "00"
+		if o := req.Original; o != nil {
+			if r := s.ledger.find(tid, o.STAN); r != nil {
+				r.ScriptResults = scriptResults(req.ICC)
+			}
+		}
+		return reply, &mak
 	case txtype.BatchEnd, txtype.PreAuthCompletionAdvice:
 		reply.RespCode = "00"
 		return reply, &mak
@@ -223,6 +231,9 @@ func (s *Server) process(req iso8583.Request, raw []byte, log *slog.Logger) (rep
 		}
 		defer func() { // reply is the named result: the ARPC answers the final code
 			if f55, err := chip.issuerData(reply.RespCode); err == nil {
+				if reply.RespCode == "00" && contains(s.cfg.Rules.ScriptPANs, pan.Reveal()) {
+					f55 = append(f55, issuerScript()...)
+				}
 				reply.ICC = f55
 			} else {
 				log.Error("acquirer arpc", "err", err)

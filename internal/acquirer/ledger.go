@@ -24,6 +24,7 @@ type Entry struct {
 	Reversals      int    // how many 0400s for it arrived (repeats are answered, not applied)
 	ReversalReason string // field 39 of the first reversal
 	Voided         bool   // a void (or completion/pre-auth void) approved against it
+	ScriptResults  string // DF31 of the script-result advice, hex ("" none arrived)
 }
 
 type record struct {

@@ -50,6 +50,10 @@ type Rules struct {
 	AllowExpired        bool              `json:"allow_expired,omitempty"`
 	DeclineUnknownCards bool              `json:"decline_unknown_cards,omitempty"`
 	FenCodes            map[string]string `json:"fen_codes,omitempty"`
+	// ScriptPANs: approvals of these chip cards carry an issuer script (72) that
+	// stores data on the card (PUT DATA), so the script path and its result advice
+	// are exercised.
+	ScriptPANs []string `json:"script_pans,omitempty"`
 }
 
 // FoundationFen is the fen ending that always declines with FoundationCode.

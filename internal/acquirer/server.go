@@ -182,6 +182,13 @@ func (s *Server) Ledger() []Entry {
 	return s.ledger.snapshot()
 }
 
+// SendScripts makes approvals of the card pan carry the simulator's issuer script.
+func (s *Server) SendScripts(pan string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.Rules.ScriptPANs = append(s.cfg.Rules.ScriptPANs, pan)
+}
+
 // Forget drops every ledger entry of terminal tid, as a host that lost its records
 // would: the next settlement is unbalanced and the terminal uploads its batch. A
 // fault for tests and demonstrations.

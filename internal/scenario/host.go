@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"countertop/internal/acquirer"
+	"countertop/internal/cardprofile"
 	"countertop/internal/txtype"
 )
 
@@ -16,8 +17,16 @@ import (
 // to the next TIMES (default 1) requests of TYPE (default sale); `host forget` makes
 // the host lose this terminal's records (the next settlement is unbalanced).
 func (r *runner) hostStep(st Step) error {
-	if st.Args[0] == "forget" { // the host loses this terminal's records
+	switch st.Args[0] {
+	case "forget": // the host loses this terminal's records
 		r.acq.Forget(r.cfg.Terminal.TerminalID)
+		return nil
+	case "script": // `host script CARD`: approvals of CARD carry an issuer script
+		p, err := cardprofile.Find(r.cards, at(st.Args, 1))
+		if err != nil {
+			return r.fail(st, err.Error())
+		}
+		r.acq.SendScripts(p.PAN)
 		return nil
 	}
 	kind, err := acquirer.ParseFaultKind(st.Args[0])
@@ -51,6 +60,7 @@ func (r *runner) expectLedger(st Step, args []string) error {
 		got["type"], got["amount"], got["stan"] = e.Type.String(), e.Amount.Decimal(), e.STAN.String()
 		got["reversed"], got["reason"], got["voided"] = strconv.FormatBool(e.Reversed), e.ReversalReason, strconv.FormatBool(e.Voided)
 		got["reversals"] = strconv.Itoa(e.Reversals)
+		got["scripts"] = e.ScriptResults
 	}
 	want, have := map[string]string{}, map[string]string{}
 	for _, kv := range args {

@@ -21,6 +21,7 @@ import (
 	"countertop/internal/config"
 	"countertop/internal/operators"
 	"countertop/internal/terminal"
+	"countertop/internal/txtype"
 	"countertop/store"
 )
 
@@ -474,6 +475,14 @@ func (r *runner) expect(st Step) error {
 	return nil
 }
 
+// adviceName is the advice a record owes the host, "none" when it owes none.
+func adviceName(t txtype.Type) string {
+	if t == txtype.Unknown {
+		return "none"
+	}
+	return t.String()
+}
+
 func (r *runner) expectGolden(st Step, nth, file string) error {
 	n, err := strconv.Atoi(nth)
 	docs := r.printer.Printed()
@@ -511,7 +520,7 @@ func (r *runner) expectJournal(st Step, args []string) error {
 		"amount": rec.Amount.Decimal(), "pan": rec.MaskedPAN, "stan": rec.STAN.String(),
 		"batch": rec.Batch.String(), "auth": rec.AuthCode, "rrn": rec.RRN,
 		"printed": strconv.FormatBool(rec.Printed), "reversal": rec.ReversalReason, "message": rec.Message,
-		"entry": rec.Entry.String(), "advice": strconv.FormatBool(rec.AdviceDue),
+		"entry": rec.Entry.String(), "advice": adviceName(rec.Advice),
 	}
 	if c := rec.Chip; c != nil {
 		got["aid"], got["label"], got["ac"], got["tvr"], got["tsi"] = c.AID, c.Label, c.CryptogramType, c.TVR, c.TSI

@@ -214,6 +214,11 @@ func (e *Engine) chipSale(ctx context.Context, amount money.Amount) (Result, err
 		approved := msgs.ResponseAction(rep.RespCode) == msgs.ActApprove
 		err := tx.CompleteOnline(ctx, emv.HostResponse{Approved: approved, ARC: []byte(rep.RespCode), ICCData: rep.ICC})
 		r.Chip = chipData(tx)
+		if res := tx.IssuerScriptResults(); len(res) > 0 {
+			// The host ran issuer scripts on the card: it is owed their results (DF31,
+			// with the cryptogram and counters that identify the card session).
+			r.ICC, r.Advice = scriptAdviceData(tx, res), txtype.ScriptAdvice
+		}
 		if approved && (err != nil || tx.ReversalRequired() || tx.Outcome() != emv.Approved) {
 			// The host approved but the card refused at the second GENERATE AC (or went
 			// away): the terminal cannot complete, so the host's approval is reversed.
@@ -221,6 +226,18 @@ func (e *Engine) chipSale(ctx context.Context, amount money.Amount) (Result, err
 			r.State, r.ReversalReason, r.Message = store.Declined, "96", string(msgs.CardDeclined)
 		}
 	})
+}
+
+// scriptAdviceData is field 55 of a script-result advice: DF31 (the results) with the
+// card's cryptogram, ATC, TVR and terminal country.
+func scriptAdviceData(tx *emv.Transaction, results []byte) string {
+	out := []tlv.TLV{{Tag: 0xDF31, Value: results}}
+	for _, tag := range []tlv.Tag{0x9F26, 0x9F36, 0x95, 0x9F1A, 0x82} {
+		if v, ok := tx.Get(tag); ok {
+			out = append(out, tlv.TLV{Tag: tag, Value: v})
+		}
+	}
+	return strings.ToUpper(hex.EncodeToString(tlv.Encode(out...)))
 }
 
 // offlineChip journals a transaction the card decided offline (TC approves, AAC
@@ -239,7 +256,7 @@ func (e *Engine) offlineChip(ctx context.Context, rec *store.Record, tx *emv.Tra
 		rec.State, rec.RespCode, rec.Message = store.Approved, "Y1", string(msgs.Approved)
 		// The host learns of it by an advice (TC upload), forwarded before the next
 		// online transaction and before settlement.
-		rec.ICC, rec.AdviceDue = strings.ToUpper(hex.EncodeToString(tx.Field55())), true
+		rec.ICC, rec.Advice = strings.ToUpper(hex.EncodeToString(tx.Field55())), txtype.TCUpload
 		rec.Slip = e.slipText(*rec)
 		res.Approved = true
 		res.Text = msgs.Text(msgs.Approved, e.set.Layout.Lang)

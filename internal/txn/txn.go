@@ -267,7 +267,7 @@ func (e *Engine) ready(ctx context.Context) error {
 }
 
 // ForwardAdvices sends the advices the host is owed (TC uploads of offline chip
-// approvals), oldest first, and marks each acknowledged one. One that fails stays
+// approvals, issuer script results), oldest first, and marks each acknowledged one. One that fails stays
 // due and is tried again before the next transaction; it does not hold up the sale.
 func (e *Engine) ForwardAdvices(ctx context.Context) int {
 	batch, err := e.journal.Batch()
@@ -283,7 +283,7 @@ func (e *Engine) ForwardAdvices(ctx context.Context) int {
 	sent := 0
 	for i := len(recs) - 1; i >= 0; i-- {
 		r := recs[i]
-		if !r.AdviceDue {
+		if r.Advice == txtype.Unknown {
 			continue
 		}
 		icc, err := hex.DecodeString(r.ICC)
@@ -296,9 +296,9 @@ func (e *Engine) ForwardAdvices(ctx context.Context) int {
 			e.log.Error("advices", "err", err)
 			return sent
 		}
-		req := iso8583.Request{Type: txtype.TCUpload, Terminal: e.set.Terminal, STAN: stan, Batch: batch,
+		req := iso8583.Request{Type: r.Advice, Terminal: e.set.Terminal, STAN: stan, Batch: batch,
 			Operator: r.Operator, Amount: r.Amount, PAN: e.unseal(r), Entry: r.Entry, ICC: icc,
-			Original: &iso8583.Original{Type: r.Type, Batch: r.Batch, STAN: r.STAN}}
+			Original: &iso8583.Original{Type: r.Type, Batch: r.Batch, STAN: r.STAN, RRN: r.RRN, AuthCode: r.AuthCode}}
 		if _, err := e.host.Do(ctx, req, nil); err != nil {
 			e.log.Warn("advice not acknowledged: it stays due", "record", r.ID, "err", err)
 			return sent

@@ -285,7 +285,7 @@ func TestAdvicesAreForwardedUntilAcknowledged(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec.State, rec.RespCode, rec.ReversalReason = store.Approved, "Y1", ""
-	rec.ICC, rec.AdviceDue = "9F2608AABBCCDDEEFF0011", true
+	rec.ICC, rec.Advice = "9F2608AABBCCDDEEFF0011", txtype.TCUpload
 	if err := r.db.Finish(&rec); err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +295,7 @@ func TestAdvicesAreForwardedUntilAcknowledged(t *testing.T) {
 	if n := r.eng.ForwardAdvices(context.Background()); n != 0 {
 		t.Fatalf("%d advices sent to a host that is down", n)
 	}
-	if got, _ := r.db.Get(rec.ID); !got.AdviceDue {
+	if got, _ := r.db.Get(rec.ID); got.Advice != txtype.TCUpload {
 		t.Fatal("a failed advice is no longer due")
 	}
 	var sent iso8583.Request
@@ -306,7 +306,7 @@ func TestAdvicesAreForwardedUntilAcknowledged(t *testing.T) {
 	if n := r.eng.ForwardAdvices(context.Background()); n != 1 {
 		t.Fatalf("%d advices sent, want 1", n)
 	}
-	if got, _ := r.db.Get(rec.ID); got.AdviceDue {
+	if got, _ := r.db.Get(rec.ID); got.Advice != txtype.Unknown {
 		t.Error("an acknowledged advice is still due")
 	}
 	if sent.Type != txtype.TCUpload || len(sent.ICC) != 11 || sent.PAN.Reveal() != testPAN || sent.Original.STAN != rec.STAN {

@@ -3,7 +3,7 @@ package txtype
 import "testing"
 
 func TestTypeNamesRoundTrip(t *testing.T) {
-	for ty := Sale; ty <= TCUpload; ty++ {
+	for ty := Sale; ty <= ScriptAdvice; ty++ {
 		b, _ := ty.MarshalText()
 		var back Type
 		if err := back.UnmarshalText(b); err != nil || back != ty {
