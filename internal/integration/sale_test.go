@@ -87,6 +87,35 @@ func mapLines(rs []store.Record) []journalLine {
 	return out
 }
 
+// (a') A UnionPay debit chip card whose CVM list asks for an online PIN, typed on the
+// ABECS PIN pad on devsim's pseudo-terminal: the pad encrypts the PIN block under the
+// working key posd loaded through it, the acquirer checks it with field 55.
+func TestChipSaleOnlinePIN(t *testing.T) {
+	p, dev := rig(t, true)
+	p.sale("6600", "RMB 66.00")
+	p.waitFor("请插卡", 5*time.Second)
+	p.keys("")
+	dev.do("insert cup-chip-swiped")
+	p.waitFor("************0007", 15*time.Second)
+	p.keys("\r")
+	p.waitFor("请持卡人输入密码", 20*time.Second)
+	if _, inProcess := p.waitAny(2*time.Second, "PIN pad:"); inProcess {
+		t.Skip("this posd keeps the PIN pad in process (devices.pinpad = \"serial\" not wired yet)")
+	}
+	p.keys("")
+	dev.do("pin 246810")
+	p.waitFor("交易成功", 30*time.Second)
+	dev.event("event slip 1", 10*time.Second)
+	dev.do("remove")
+	j := p.quit()
+	want := []journalLine{{Type: "sale", State: "approved", Amount: "RMB 66.00", PAN: "************0007", Entry: "chip",
+		RespCode: "00", CVM: "pin", Printed: true, AID: "A000000333010101", AC: "TC"}}
+	if diff := cmp.Diff(want, mapLines(records(t, j))); diff != "" {
+		t.Errorf("journal (-want +got):\n%s", diff)
+	}
+	p.logHasNo("6228480000000007")
+}
+
 // (b) The card leaves the reader at GENERATE AC (cup-chip-removed: devsim closes the
 // vpcd connection in the middle of the exchange): nothing is approved or journaled,
 // the merchant is asked to swipe, and the swipe on the stripe reader completes the
