@@ -18,7 +18,11 @@
 // "Virtual PCD 00 00"); tests that use the same slot concurrently (hal/pcsc's) must
 // not run at the same time.
 //
-// integration imports only the standard library, go-cmp, ebfe/scard (to see whether
-// pcscd runs) and store (to read the journal); everything else it reaches through the
-// binaries it builds.
+// BenchmarkAPDURoundTrip compares one APDU on the virtual EMV card called in process
+// with the same exchange through hal/pcsc, pcscd and vpcd (go test -tags pcsc -run '^$'
+// -bench . ./internal/integration/).
+//
+// The tests import only the standard library, go-cmp, ebfe/scard (pcscd's state) and
+// store (to read the journal); everything else they reach through the binaries they
+// build. The benchmark also imports emv/card, hal/pcsc and its vpcd.
 package integration

@@ -123,7 +123,7 @@ func build(root, dir string) error {
 }
 
 // needStack fails the test when the stack is missing, unless COUNTERTOP_SKIP_PCSC=1.
-func needStack(t *testing.T) {
+func needStack(t testing.TB) {
 	t.Helper()
 	if setupErr == nil {
 		return
@@ -152,7 +152,7 @@ func stop(cmd *exec.Cmd, done <-chan struct{}) {
 // waitReaderEmpty waits until pcscd reports the reader's slot empty: a card that an
 // earlier test's devsim took away stays "present" until vpcd's next presence poll
 // (about 400 ms), and a posd started meanwhile would see it inserted.
-func waitReaderEmpty(t *testing.T) {
+func waitReaderEmpty(t testing.TB) {
 	t.Helper()
 	c, err := scard.EstablishContext()
 	if err != nil {
