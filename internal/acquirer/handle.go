@@ -194,7 +194,7 @@ func (s *Server) process(req iso8583.Request, raw []byte, log *slog.Logger) (rep
 			}
 		}
 		return reply, &mak
-	case txtype.BatchEnd, txtype.PreAuthCompletionAdvice:
+	case txtype.BatchEnd:
 		reply.RespCode = "00"
 		return reply, &mak
 	}
@@ -266,7 +266,7 @@ func (s *Server) process(req iso8583.Request, raw []byte, log *slog.Logger) (rep
 			reply.Balance = &b
 		}
 		return reply, &mak
-	case txtype.Sale, txtype.PreAuth, txtype.PreAuthCompletion, txtype.Refund,
+	case txtype.Sale, txtype.PreAuth, txtype.PreAuthCompletion, txtype.PreAuthCompletionAdvice, txtype.Refund,
 		txtype.Void, txtype.PreAuthVoid, txtype.CompletionVoid:
 	default:
 		reply.RespCode = "40"

@@ -55,7 +55,7 @@ func (r *record) effect() int64 {
 	switch r.Type {
 	case txtype.Refund:
 		return -r.Amount.Minor
-	case txtype.Sale, txtype.PreAuthCompletion:
+	case txtype.Sale, txtype.PreAuthCompletion, txtype.PreAuthCompletionAdvice:
 		return r.Amount.Minor
 	}
 	return 0
@@ -136,7 +136,7 @@ func (l *ledger) totals(tid string, batch txtype.Batch) iso8583.Totals {
 		if r.TerminalID != tid || r.Batch != batch || r.Reversed || r.Voided {
 			continue
 		}
-		debit := r.Type == txtype.Sale || r.Type == txtype.PreAuthCompletion
+		debit := r.Type == txtype.Sale || r.Type == txtype.PreAuthCompletion || r.Type == txtype.PreAuthCompletionAdvice
 		credit := r.Type == txtype.Refund
 		switch {
 		case debit && !r.foreign:

@@ -156,7 +156,7 @@ type Authorization struct {
 // balance and the limits).
 func debits(t txtype.Type) bool {
 	switch t {
-	case txtype.Sale, txtype.PreAuth, txtype.PreAuthCompletion:
+	case txtype.Sale, txtype.PreAuth, txtype.PreAuthCompletion, txtype.PreAuthCompletionAdvice:
 		return true
 	}
 	return false

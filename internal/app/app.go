@@ -38,6 +38,8 @@ type Engine interface {
 	PreAuth(ctx context.Context, amount money.Amount, ev hal.CardEvent) (txn.Result, error)
 	PreAuthVoid(ctx context.Context, voucher txtype.STAN, ev hal.CardEvent) (txn.Result, error)
 	PreAuthCompletion(ctx context.Context, voucher txtype.STAN, amount money.Amount, ev hal.CardEvent) (txn.Result, error)
+	CompletionAdvice(ctx context.Context, voucher txtype.STAN, amount money.Amount, ev hal.CardEvent) (txn.Result, error)
+	SignOff(ctx context.Context) error
 	Balance(ctx context.Context, ev hal.CardEvent) (money.Amount, string, error)
 	Settle(ctx context.Context) (txn.Settlement, error)
 	FindVoucher(voucher txtype.STAN) (txn.Record, error)
@@ -220,7 +222,8 @@ func (a *App) printMenu(ctx context.Context) {
 
 func (a *App) manageMenu(ctx context.Context) {
 	a.submenu(ctx, a.t(msgs.TitleManage), []msgs.Code{msgs.MenuManage1, msgs.MenuManage2, msgs.MenuManage3,
-		msgs.MenuManage4, msgs.MenuManage5, msgs.MenuManage6}, map[hal.Key]func(){
+		msgs.MenuManage4, msgs.MenuManage5, msgs.MenuManage6, msgs.MenuManage7}, map[hal.Key]func(){
+		hal.Key7: func() { a.signOff(ctx) },
 		hal.Key5: func() { a.operatorsMenu(ctx) },
 		hal.Key6: func() { a.operatorSignOn(ctx) },
 		hal.Key1: func() { a.signIn(ctx) },
@@ -313,6 +316,17 @@ func (a *App) operatorSignOn(ctx context.Context) {
 	}
 	a.eng.SetOperator(string(op))
 	a.ui.show(ctx, title, a.t(msgs.OperatorSignedOn), string(op))
+	a.ui.pause(ctx, a.set.ResultTimeout)
+}
+
+func (a *App) signOff(ctx context.Context) {
+	title := a.t(msgs.TitleSignIn)
+	a.ui.show(ctx, title, a.t(msgs.Processing))
+	if err := a.eng.SignOff(ctx); err != nil {
+		a.ui.message(ctx, title, txn.CodeOf(err), err)
+	} else {
+		a.ui.show(ctx, title, a.t(msgs.SignedOff))
+	}
 	a.ui.pause(ctx, a.set.ResultTimeout)
 }
 
@@ -518,7 +532,8 @@ func (a *App) refund(ctx context.Context) {
 }
 
 func (a *App) preAuthMenu(ctx context.Context) {
-	scr := hal.Screen{Title: a.t(msgs.TitlePreAuth), Lines: []string{a.t(msgs.MenuPreAuth1), a.t(msgs.MenuPreAuth2), a.t(msgs.MenuPreAuth3)}}
+	scr := hal.Screen{Title: a.t(msgs.TitlePreAuth), Lines: []string{a.t(msgs.MenuPreAuth1), a.t(msgs.MenuPreAuth2),
+		a.t(msgs.MenuPreAuth3), a.t(msgs.MenuPreAuth4)}}
 	for {
 		in, err := a.ui.wait(ctx, nil, scr, a.set.InputTimeout)
 		if err != nil {
@@ -557,6 +572,18 @@ func (a *App) preAuthMenu(ctx context.Context) {
 			if ok {
 				a.withCard(ctx, title, []string{amount.String()}, nil, func(ev hal.CardEvent) (txn.Result, error) {
 					return a.eng.PreAuthCompletion(ctx, orig.STAN, amount, ev)
+				})
+			}
+		case hal.Key4:
+			title := a.t(msgs.TitleAdvice)
+			orig, ok := a.original(ctx, title, txtype.PreAuth)
+			if !ok {
+				return
+			}
+			amount, ok := a.ui.amount(ctx, title, a.set.Currency, a.set.MaxAmount, a.set.InputTimeout)
+			if ok {
+				a.withCard(ctx, title, []string{amount.String()}, nil, func(ev hal.CardEvent) (txn.Result, error) {
+					return a.eng.CompletionAdvice(ctx, orig.STAN, amount, ev)
 				})
 			}
 		case hal.KeyCancel:

@@ -122,6 +122,10 @@ const (
 	MenuPreAuth1     Code = "menu-preauth-1"
 	MenuPreAuth2     Code = "menu-preauth-2"
 	MenuPreAuth3     Code = "menu-preauth-3"
+	MenuPreAuth4     Code = "menu-preauth-4"
+	TitleAdvice      Code = "title-completion-advice"
+	MenuManage7      Code = "menu-manage-7"
+	SignedOff        Code = "signed-off"
 	TitleVoid        Code = "title-void"
 	TitleRefund      Code = "title-refund"
 	TitlePreAuth     Code = "title-preauth"
@@ -272,6 +276,10 @@ var catalogue = map[Code]entry{
 	MenuPreAuth1:     {"1.预授权", "1.PRE-AUTH", Info},
 	MenuPreAuth2:     {"2.预授权撤销", "2.PRE-AUTH VOID", Info},
 	MenuPreAuth3:     {"3.预授权完成", "3.COMPLETION", Info},
+	MenuPreAuth4:     {"4.预授权完成通知", "4.COMPLETION (OFFLINE)", Info},
+	TitleAdvice:      {"预授权完成通知", "COMPLETION ADVICE", Info},
+	MenuManage7:      {"7.签退", "7.SIGN OFF", Info},
+	SignedOff:        {"签退成功", "SIGNED OFF", Info},
 	TitleVoid:        {"消费撤销", "VOID", Info},
 	TitleRefund:      {"退货", "REFUND", Info},
 	TitlePreAuth:     {"预授权", "PRE-AUTH", Info},

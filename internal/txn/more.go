@@ -210,6 +210,53 @@ func (e *Engine) PreAuthCompletion(ctx context.Context, stan txtype.STAN, amount
 	return e.online(ctx, &rec, req)
 }
 
+// CompletionAdvice completes the pre-authorisation with voucher number stan offline
+// (预授权完成通知): the completion is journaled as approved at once, under the
+// pre-authorisation's authorisation code, and the host is told by an advice (0220)
+// that store-and-forward sends before the next online transaction or settlement.
+func (e *Engine) CompletionAdvice(ctx context.Context, stan txtype.STAN, amount money.Amount, ev hal.CardEvent) (Result, error) {
+	orig, err := e.FindVoucher(stan)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := Voidable(orig, txtype.PreAuth); err != nil {
+		return Result{}, err
+	}
+	if amount.Minor > orig.Amount.Minor {
+		return Result{}, fail(msgs.RefundTooLarge, fmt.Errorf("completion %d over pre-auth %d", amount.Minor, orig.Amount.Minor))
+	}
+	card, err := readCard(ev, false)
+	if err != nil {
+		return Result{}, err
+	}
+	if card.pan.Hash(e.set.PANHashKey) != orig.PANHash {
+		return Result{}, fail(msgs.CardMismatch, fmt.Errorf("card is not the card of record %d", orig.ID))
+	}
+	card, pin, err := e.capture(ctx, ev, amount, false)
+	if err != nil {
+		return Result{}, err
+	}
+	rec := e.record(txtype.PreAuthCompletionAdvice, amount, card, pin)
+	date := orig.HostTime.Format("0102")
+	rec.Original = &store.OriginalRef{ID: orig.ID, STAN: orig.STAN, Batch: orig.Batch, RRN: orig.RRN, Date: date}
+	if err := e.riskCheck(ctx, &rec); err != nil {
+		return Result{}, err
+	}
+	if err := e.journal.Begin(&rec); err != nil {
+		return Result{}, fail(msgs.JournalFailed, err)
+	}
+	rec.State, rec.Message, rec.ReversalReason = store.Approved, string(msgs.Approved), ""
+	rec.AuthCode, rec.HostTime, rec.Advice = orig.AuthCode, e.now(), txtype.PreAuthCompletionAdvice
+	rec.Slip = e.slipText(rec)
+	if err := e.journal.Finish(&rec); err != nil {
+		return Result{}, fail(msgs.JournalFailed, err)
+	}
+	res := Result{Record: rec, Approved: true, Text: msgs.Text(msgs.Approved, e.set.Layout.Lang)}
+	res.PrintErr = e.PrintSlips(ctx, rec, false)
+	res.Record.Printed = res.PrintErr == nil
+	return res, nil
+}
+
 // Balance asks the issuer for the card's available balance. Like NL terminals it is
 // not journaled and prints no slip.
 func (e *Engine) Balance(ctx context.Context, ev hal.CardEvent) (money.Amount, string, error) {

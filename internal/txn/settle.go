@@ -36,7 +36,7 @@ func BatchTotals(recs []store.Record) iso8583.Totals {
 		if r.State != store.Approved {
 			continue
 		}
-		debit := r.Type == txtype.Sale || r.Type == txtype.PreAuthCompletion
+		debit := r.Type == txtype.Sale || r.Type == txtype.PreAuthCompletion || r.Type == txtype.PreAuthCompletionAdvice
 		credit := r.Type == txtype.Refund
 		foreign := r.CardOrg != "" && r.CardOrg != "CUP"
 		switch {
@@ -62,7 +62,8 @@ func BatchTotals(recs []store.Record) iso8583.Totals {
 func (e *Engine) uploadBatch(ctx context.Context, batch txtype.Batch, recs []store.Record) (int, error) {
 	n := 0
 	for _, r := range recs {
-		if r.State != store.Approved || (r.Type != txtype.Sale && r.Type != txtype.PreAuthCompletion && r.Type != txtype.Refund) {
+		if r.State != store.Approved || (r.Type != txtype.Sale && r.Type != txtype.PreAuthCompletion &&
+			r.Type != txtype.PreAuthCompletionAdvice && r.Type != txtype.Refund) {
 			continue
 		}
 		stan, err := e.journal.NextSTAN()

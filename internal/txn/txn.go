@@ -291,14 +291,24 @@ func (e *Engine) ForwardAdvices(ctx context.Context) int {
 			e.log.Error("advice icc data", "record", r.ID, "err", err)
 			continue
 		}
-		stan, err := e.journal.NextSTAN()
-		if err != nil {
-			e.log.Error("advices", "err", err)
-			return sent
+		stan := r.STAN // the completion advice goes under the completion's own trace
+		if r.Advice != txtype.PreAuthCompletionAdvice {
+			if stan, err = e.journal.NextSTAN(); err != nil {
+				e.log.Error("advices", "err", err)
+				return sent
+			}
 		}
 		req := iso8583.Request{Type: r.Advice, Terminal: e.set.Terminal, STAN: stan, Batch: batch,
 			Operator: r.Operator, Amount: r.Amount, PAN: e.unseal(r), Entry: r.Entry, ICC: icc,
 			Original: &iso8583.Original{Type: r.Type, Batch: r.Batch, STAN: r.STAN, RRN: r.RRN, AuthCode: r.AuthCode}}
+		if r.Advice == txtype.PreAuthCompletionAdvice && r.Original != nil {
+			// The completion advice refers to its pre-authorisation, as an online
+			// completion does.
+			o := r.Original
+			req.Expiry = carddata.Expiry(r.Expiry)
+			req.Original = &iso8583.Original{Type: txtype.PreAuth, Batch: o.Batch, STAN: o.STAN, RRN: o.RRN,
+				AuthCode: r.AuthCode, Date: o.Date}
+		}
 		if _, err := e.host.Do(ctx, req, nil); err != nil {
 			e.log.Warn("advice not acknowledged: it stays due", "record", r.ID, "err", err)
 			return sent
@@ -696,6 +706,27 @@ func (e *Engine) Reprint(ctx context.Context, stan txtype.STAN) (store.Record, e
 	}
 	e.audit("reprint", fmt.Sprintf("record %d", rec.ID))
 	return rec, e.PrintSlips(ctx, rec, true)
+}
+
+// SignOff tells the host the terminal stops (0820); the working keys are dropped and
+// the next transaction signs in again.
+func (e *Engine) SignOff(ctx context.Context) error {
+	stan, err := e.journal.NextSTAN()
+	if err != nil {
+		return fail(msgs.JournalFailed, err)
+	}
+	batch, err := e.journal.Batch()
+	if err != nil {
+		return fail(msgs.JournalFailed, err)
+	}
+	rep, err := e.host.Do(ctx, iso8583.Request{Type: txtype.SignOff, Terminal: e.set.Terminal, STAN: stan,
+		Batch: batch, Operator: e.set.Operator}, e.stage(ctx))
+	if err != nil {
+		return fail(hostlink.MessageCode(err), fmt.Errorf("sign-off: %w", err))
+	}
+	e.signedIn = false
+	e.audit("sign-off", "operator "+e.set.Operator+" answered "+rep.RespCode)
+	return nil
 }
 
 // SetOperator makes id the operator on slips and in host messages (an operator
