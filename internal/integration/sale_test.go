@@ -152,6 +152,35 @@ func TestChipRemovedMidTransaction(t *testing.T) {
 	}
 }
 
+// (b') The cardholder pulls the card out while the merchant confirms (the kernel has
+// read it and waits to generate the cryptogram): devsim closes the vpcd connection,
+// posd must not approve, and nothing is journaled as approved.
+func TestChipPulledDuringConfirmation(t *testing.T) {
+	p, dev := rig(t, false)
+	p.sale("2500", "RMB 25.00")
+	p.waitFor("请插卡", 5*time.Second)
+	p.keys("")
+	dev.do("insert cup-pboc-credit")
+	p.waitFor("************0019", 15*time.Second)
+	dev.do("remove")
+	waitReaderEmpty(t)
+	p.keys("\r")
+	msg, ok := p.waitAny(20*time.Second, "IC卡读卡失败", "请拔卡", "交易失败", "卡已拔出", "读卡失败")
+	if !ok {
+		t.Fatalf("no card-removed message; output since the confirmation:\n%s", p.since())
+	}
+	t.Logf("posd showed %q", msg)
+	if s := p.since(); strings.Contains(s, "交易成功") {
+		t.Fatalf("approved after the card left (%s):\n%s", msg, s)
+	}
+	j := p.quit()
+	for _, r := range records(t, j) {
+		if r.State == store.Approved {
+			t.Errorf("approved record after the card left: %+v", lineOf(r))
+		}
+	}
+}
+
 // enterPIN types the PIN where posd asks for it: on devsim's PIN pad when posd drives
 // the serial one, else on the console (posd's in-process PIN pad simulator).
 func enterPIN(t *testing.T, p *posd, dev *devsim, pin string, serial bool) {
