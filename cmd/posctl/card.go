@@ -25,9 +25,6 @@ const (
 	waitHelp      = "how long to wait for a card in the reader"
 )
 
-// errNoPCSC is what the PC/SC commands say in a build without the pcsc tag.
-var errNoPCSC = errors.New("built without PC/SC (make build-pcsc)")
-
 // runCard is `posctl card apdu|read`: APDUs to the card in a PC/SC reader, one answer
 // per line in upper-case hex (data + SW1SW2), through the EMV transport rules unless
 // --raw; or the EMV kernel against that card, printing the JSON of `posctl emv
@@ -131,14 +128,14 @@ func parseCommand(b []byte) (apdu.Command, error) {
 	case len(rest) == 1: // case 2
 		c.Le = apdu.Le(int(rest[0]))
 	case rest[0] == 0:
-		return apdu.Command{}, errors.New("Lc 00: extended lengths are not supported")
+		return apdu.Command{}, errors.New("extended lengths (Lc 00) are not supported")
 	case len(rest) == 1+int(rest[0]): // case 3
 		c.Data = rest[1:]
 	case len(rest) == 2+int(rest[0]): // case 4
 		c.Data = rest[1 : 1+int(rest[0])]
 		c.Le = apdu.Le(int(rest[len(rest)-1]))
 	default:
-		return apdu.Command{}, fmt.Errorf("Lc %d does not match the %d bytes after it", rest[0], len(rest)-1)
+		return apdu.Command{}, fmt.Errorf("length byte Lc %d does not match the %d bytes after it", rest[0], len(rest)-1)
 	}
 	return c, nil
 }

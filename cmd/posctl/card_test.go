@@ -39,8 +39,8 @@ func TestParseCommand(t *testing.T) {
 		{"0020008008241234FFFFFFFFFF", "00 20 00 80 Lc=8 ****************"},
 		{"00A4", "2 bytes: a command APDU has at least CLA INS P1 P2"},
 		{"00A4040000", "00 A4 04 00 Le=0"},
-		{"00A404000001", "Lc 00: extended lengths are not supported"},
-		{"00A4040007A00000", "Lc 7 does not match the 3 bytes after it"},
+		{"00A404000001", "extended lengths (Lc 00) are not supported"},
+		{"00A4040007A00000", "length byte Lc 7 does not match the 3 bytes after it"},
 	}
 	for _, tc := range tests {
 		c, err := parseCommand(mustHex(t, tc.in))

@@ -520,10 +520,7 @@ func (p *posd) lastScreen() string {
 func (p *posd) waitFor(text string, within time.Duration) {
 	p.t.Helper()
 	if _, ok := p.waitAny(within, text); !ok {
-		p.mu.Lock()
-		all := p.out.String()
-		p.mu.Unlock()
-		p.t.Fatalf("posd never showed %q within %v; output since the last input:\n%q\nlast screen:\n%s", text, within, p.since(), all[strings.LastIndex(all, "\x1b[2J")+1:])
+		p.t.Fatalf("posd never showed %q within %v; output since the last input:\n%q\nlast screen:\n%s", text, within, p.since(), p.lastScreen())
 	}
 }
 
