@@ -86,6 +86,12 @@ func New(s Settings, ui *Screens, reader hal.CardReader, eng Engine, ops Operato
 	return &App{set: s, ui: ui, reader: reader, eng: eng, ops: ops, log: log, now: time.Now}
 }
 
+// Announce titles what the terminal does before the idle screen (signing in,
+// checking itself), so its progress screens say what they are about.
+func (a *App) Announce(ctx context.Context, title msgs.Code) {
+	a.ui.show(ctx, a.t(title), a.t(msgs.Processing))
+}
+
 // SetGate installs the self-check's verdict; nil allows everything.
 func (a *App) SetGate(g Gate) { a.gate = g }
 
@@ -812,12 +818,17 @@ func (s *Screens) display(ctx context.Context, scr hal.Screen) {
 	}
 }
 
-// message shows a coded message; the cause goes to the log only.
+// message shows a coded message (and the engine's second message, if any); the
+// cause goes to the log only.
 func (s *Screens) message(ctx context.Context, title string, code msgs.Code, cause error) {
 	if cause != nil {
 		s.log.Info("merchant message", "code", string(code), "cause", cause)
 	}
-	s.show(ctx, title, s.t(code))
+	lines := []string{s.t(code)}
+	if f, ok := errors.AsType[*txn.Failure](cause); ok && f.Also != "" {
+		lines = append(lines, s.t(f.Also))
+	}
+	s.show(ctx, title, lines...)
 }
 
 // Progress implements txn.Prompter.

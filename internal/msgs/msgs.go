@@ -171,6 +171,8 @@ const (
 	CardDeclined     Code = "card-declined"
 	ChooseApp        Code = "choose-app"
 	BatchUploading   Code = "batch-uploading"
+	ReversedDone     Code = "reversed-done"
+	ReversalPending  Code = "reversal-pending"
 	TitlePassword    Code = "title-password"
 	NewPassword      Code = "new-password"
 	PasswordAgain    Code = "password-again"
@@ -299,6 +301,8 @@ var catalogue = map[Code]entry{
 	CardDeclined:     {"卡片拒绝交易", "DECLINED BY CARD", Warning},
 	ChooseApp:        {"请选择应用:", "SELECT APPLICATION:", Info},
 	BatchUploading:   {"POS批上送 请稍候", "UPLOADING THE BATCH", Info},
+	ReversedDone:     {"已自动冲正 未扣款", "REVERSED, NOT CHARGED", Info},
+	ReversalPending:  {"冲正未完成 将自动重试", "REVERSAL PENDING, WILL RETRY", Warning},
 	TitlePassword:    {"修改主管密码", "CHANGE SUPERVISOR PASSWORD", Warning},
 	NewPassword:      {"请输入新密码:", "NEW PASSWORD:", Info},
 	PasswordAgain:    {"请再次输入新密码:", "NEW PASSWORD AGAIN:", Info},

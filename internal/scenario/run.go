@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -442,6 +443,8 @@ func (r *runner) expect(st Step) error {
 		}
 	case "slip-golden":
 		return r.expectGolden(st, a[0], a[1])
+	case "transcript-golden":
+		return r.expectTranscript(st, a[0])
 	case "journal":
 		return r.expectJournal(st, a)
 	case "journal-count":
@@ -481,6 +484,35 @@ func adviceName(t txtype.Type) string {
 		return "none"
 	}
 	return t.String()
+}
+
+// clockText matches the clock on idle screens, the one thing a transcript holds that
+// changes from run to run.
+var clockText = regexp.MustCompile(`\d{4}-\d{2}-\d{2} \d{2}:\d{2}`)
+
+// expectTranscript compares every screen shown since the scenario began with a
+// golden file (the idle clock normalised), rewritten with -update.
+func (r *runner) expectTranscript(st Step, file string) error {
+	var b strings.Builder
+	for i, s := range r.display.Transcript() {
+		fmt.Fprintf(&b, "--- screen %d\n%s\n", i+1, screenText(s))
+	}
+	got := clockText.ReplaceAllString(b.String(), "YYYY-MM-DD hh:mm")
+	path := file
+	if r.sc.Path != "" && !filepath.IsAbs(file) {
+		path = filepath.Join(filepath.Dir(r.sc.Path), file)
+	}
+	if r.opt.Update {
+		return os.WriteFile(path, []byte(got), 0o644)
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		return r.fail(st, fmt.Sprintf("read golden transcript: %v (run with -update to create it)", err))
+	}
+	if diff := cmp.Diff(strings.Split(string(want), "\n"), strings.Split(got, "\n")); diff != "" {
+		return r.fail(st, "display transcript differs from "+file+" (-want +got):\n"+diff)
+	}
+	return nil
 }
 
 func (r *runner) expectGolden(st Step, nth, file string) error {

@@ -59,7 +59,7 @@ var verbs = map[string][2]int{
 // expectations and their argument counts, not counting the word itself.
 var expectations = map[string][2]int{
 	"screen": {1, 1}, "screen-not": {1, 1}, "shown": {1, 1},
-	"slips": {1, 1}, "slip": {1, 1}, "slip-not": {1, 1}, "slip-golden": {2, 2},
+	"slips": {1, 1}, "slip": {1, 1}, "slip-not": {1, 1}, "slip-golden": {2, 2}, "transcript-golden": {1, 1},
 	"journal": {1, -1}, "journal-count": {1, 1}, "pinpad": {1, 1}, "reversal": {1, 1}, "host-ledger": {1, -1},
 }
 

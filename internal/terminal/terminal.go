@@ -25,6 +25,7 @@ import (
 	"countertop/internal/fees"
 	"countertop/internal/hostlink"
 	"countertop/internal/keys"
+	"countertop/internal/msgs"
 	"countertop/internal/operators"
 	"countertop/internal/receipt"
 	"countertop/internal/risk"
@@ -268,11 +269,13 @@ func NewAcquirer(cfg config.Config, log *slog.Logger) (*acquirer.Server, error) 
 // ctx ends.
 func (t *Terminal) Run(ctx context.Context) error {
 	t.recover()
+	t.App.Announce(ctx, msgs.TitleSignIn)
 	if err := t.Engine.SignIn(ctx); err != nil {
 		t.log.Warn("start-up sign-in", "err", err)
 	} else if err := t.Engine.DrainReversal(ctx); err != nil {
 		t.log.Warn("start-up reversal", "err", err)
 	}
+	t.App.Announce(ctx, msgs.CheckTitle)
 	rep := t.SelfCheck(ctx)
 	t.App.SetGate(rep)
 	if rep.Worst() != selfcheck.OK && ctx.Err() == nil {

@@ -154,6 +154,9 @@ func New(s Settings, host Host, j Journal, d Devices, ui Prompter, log *slog.Log
 type Failure struct {
 	Code msgs.Code
 	Err  error
+	// Also is a second message when there is more to say (msgs.ReversedDone: the
+	// host's possible approval was reversed); "" otherwise.
+	Also msgs.Code
 }
 
 func (f *Failure) Error() string {
@@ -519,8 +522,9 @@ func (e *Engine) onlineWith(ctx context.Context, rec *store.Record, req iso8583.
 		}
 		if rerr := e.DrainReversal(ctx); rerr != nil {
 			log.Error("reversal pending", "err", rerr)
+			return Result{}, &Failure{Code: code, Err: err, Also: msgs.ReversalPending}
 		}
-		return Result{}, fail(code, err)
+		return Result{}, &Failure{Code: code, Err: err, Also: msgs.ReversedDone}
 	}
 	rec.RespCode, rec.AuthCode, rec.RRN = rep.RespCode, rep.AuthCode, rep.RRN
 	rec.ReversalReason = "" // a clean, MAC-verified answer: nothing to reverse
