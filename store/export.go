@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"countertop/internal/money"
 )
 
 // Export formats.
@@ -35,11 +37,30 @@ type exported struct {
 	AuthCode  string `json:"auth_code"`
 	RespCode  string `json:"resp_code"`
 	Operator  string `json:"operator"`
+	Fee       string `json:"est_fee,omitempty"` // ExportWithFees only
+	Net       string `json:"est_net,omitempty"`
 }
 
-func (e *exported) row() []string {
-	return []string{e.Time, e.Type, e.State, e.Amount, e.Currency, e.MaskedPAN, e.CardOrg,
+func (e *exported) row(fees bool) []string {
+	row := []string{e.Time, e.Type, e.State, e.Amount, e.Currency, e.MaskedPAN, e.CardOrg,
 		e.Batch, e.Voucher, e.RRN, e.AuthCode, e.RespCode, e.Operator}
+	if fees {
+		row = append(row, e.Fee, e.Net)
+	}
+	return row
+}
+
+// FeeFunc estimates the merchant's fee of a record (internal/fees.Estimator.Fee);
+// false when the record carries none (declined, voided, pre-authorisation ...).
+type FeeFunc func(Record) (money.Amount, bool)
+
+// ExportWithFees is Export with two more columns, est_fee and est_net: the
+// estimated merchant discount fee of each record and its amount less that fee.
+func ExportWithFees(w io.Writer, recs []Record, format string, fee FeeFunc) error {
+	if err := export(w, recs, format, fee); err != nil {
+		return fmt.Errorf("export %d records as %s: %w", len(recs), format, err)
+	}
+	return nil
 }
 
 // exportOf is r's export row. Time is the host's time when the host answered, else
@@ -71,28 +92,38 @@ func exportOf(r *Record) (exported, error) {
 // text cell that a spreadsheet would run as a formula (starting with = + - @, a tab
 // or a carriage return) is prefixed with a single quote.
 func Export(w io.Writer, recs []Record, format string) error {
-	if err := export(w, recs, format); err != nil {
+	if err := export(w, recs, format, nil); err != nil {
 		return fmt.Errorf("export %d records as %s: %w", len(recs), format, err)
 	}
 	return nil
 }
 
-func export(w io.Writer, recs []Record, format string) error {
+func export(w io.Writer, recs []Record, format string, fee FeeFunc) error {
 	rows := make([]exported, len(recs))
 	for i := range recs {
 		var err error
 		if rows[i], err = exportOf(&recs[i]); err != nil {
 			return err
 		}
+		if fee != nil {
+			if f, ok := fee(recs[i]); ok {
+				rows[i].Fee = f.Decimal()
+				rows[i].Net = money.New(recs[i].Amount.Minor-f.Minor, recs[i].Amount.Currency).Decimal()
+			}
+		}
 	}
 	switch format {
 	case FormatCSV:
 		cw := csv.NewWriter(w)
-		if err := cw.Write(exportColumns); err != nil {
+		header := exportColumns
+		if fee != nil {
+			header = append(append([]string{}, exportColumns...), "est_fee", "est_net")
+		}
+		if err := cw.Write(header); err != nil {
 			return err
 		}
 		for i := range rows {
-			row := rows[i].row()
+			row := rows[i].row(fee != nil)
 			for j, cell := range row {
 				row[j] = defuse(cell)
 			}

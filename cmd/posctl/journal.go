@@ -12,6 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"countertop/internal/config"
+	"countertop/internal/fees"
 	"countertop/internal/txtype"
 	"countertop/store"
 )
@@ -267,6 +269,8 @@ func journalExport(args []string, stdout, stderr io.Writer) int {
 	db := fs.String("db", "", "journal file")
 	format := fs.String("format", store.FormatCSV, "csv or json")
 	out := fs.String("out", "", "write to this file (mode 0600) instead of standard output")
+	withFees := fs.Bool("fees", false, "add estimated merchant fees and net amounts (est_fee, est_net)")
+	cfgPath := fs.String("config", "", "posd configuration with the [fees] rates (default: the embedded default)")
 	var ff filterFlags
 	ff.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -306,7 +310,11 @@ func journalExport(args []string, stdout, stderr io.Writer) int {
 		}
 		w = f
 	}
-	err = store.Export(w, recs, *format)
+	if *withFees {
+		err = exportWithFees(w, recs, *format, *cfgPath)
+	} else {
+		err = store.Export(w, recs, *format)
+	}
 	if f != nil {
 		if cerr := f.Close(); err == nil {
 			err = cerr
@@ -360,4 +368,20 @@ func journalVerify(args []string, stdout, stderr io.Writer) int {
 			r.ID, r.Type, r.State, r.Batch, r.STAN, x.Action)
 	}
 	return 0
+}
+
+// exportWithFees exports with the fee estimate of the configuration's [fees] rates.
+func exportWithFees(w io.Writer, recs []store.Record, format, cfgPath string) error {
+	cfg := config.Default()
+	if cfgPath != "" {
+		var err error
+		if cfg, err = config.Load(cfgPath); err != nil {
+			return err
+		}
+	}
+	est, err := fees.New(cfg.Fees, cfg.Currency(), fees.Options{})
+	if err != nil {
+		return fmt.Errorf("fees: %w", err)
+	}
+	return store.ExportWithFees(w, recs, format, est.Fee)
 }

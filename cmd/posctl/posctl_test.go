@@ -76,3 +76,24 @@ func writeFile(t *testing.T, path, text string) {
 		t.Fatal(err)
 	}
 }
+
+// journal export --fees adds the estimated fee and the net of each approved sale:
+// RMB 123.45 on a swiped UnionPay card (debit or credit unknown: credit, 60 bp) is
+// 0.74 (0.7407 rounded half up), net 122.71.
+func TestJournalExportWithFees(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "j.db")
+	if code, out, errOut := posctl("scenario", "run", "--db", db, "../../testdata/scenarios/magstripe-sale-approved.scn"); code != 0 {
+		t.Fatalf("scenario run exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut := posctl("journal", "export", "--db", db, "--format", "csv", "--fees")
+	if code != 0 {
+		t.Fatalf("export exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.HasSuffix(lines[0], ",est_fee,est_net") || !strings.HasSuffix(lines[1], ",0.74,122.71") {
+		t.Fatalf("export:\n%s", out)
+	}
+	if code, plain, _ := posctl("journal", "export", "--db", db, "--format", "csv"); code != 0 || strings.Contains(plain, "est_fee") {
+		t.Errorf("export without --fees (exit %d) has fee columns:\n%s", code, plain)
+	}
+}
