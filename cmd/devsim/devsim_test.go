@@ -10,8 +10,10 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -285,5 +287,64 @@ func TestDevsimFlags(t *testing.T) {
 		if code != tc.code || !strings.Contains(errOut.String(), tc.err) {
 			t.Errorf("devsim %v: exit %d, stderr %q; want %d and %q", tc.args, code, errOut.String(), tc.code, tc.err)
 		}
+	}
+}
+
+// The built command stops cleanly on SIGTERM: exit status 0, state file removed.
+func TestDevsimSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds devsim")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "devsim")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	statePath := filepath.Join(dir, "state.json")
+	cmd := exec.Command(bin, "-vpcd", "", "-state", statePath, "-stay")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if sc.Text() == "ready" {
+				close(ready)
+			}
+		}
+		done <- cmd.Wait()
+	}()
+	select {
+	case <-ready:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("devsim not ready within 10 s")
+	}
+	if _, err := os.Stat(statePath); err != nil {
+		t.Fatalf("state file: %v", err)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("devsim did not stop within 5 s of SIGTERM")
+	}
+	if _, err := os.Stat(statePath); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("state file left after SIGTERM: %v", err)
 	}
 }
