@@ -890,6 +890,24 @@ func (s *Screens) Alert(ctx context.Context, title string, lines []string) {
 	s.title = prev
 }
 
+// PaperOut implements txn.Prompter: ENTER prints again, CANCEL (or the timeout)
+// leaves the slip for the reprint menu.
+func (s *Screens) PaperOut(ctx context.Context) bool {
+	if b, ok := s.disp.(hal.Beeper); ok {
+		_ = b.Beep(ctx, 3)
+	}
+	for {
+		in, err := s.wait(ctx, nil, hal.Screen{Title: s.title, Lines: []string{s.t(msgs.PrinterOutPaper), s.t(msgs.ReloadPaper)}}, s.alertTimeout)
+		if err != nil || in.key == hal.KeyCancel {
+			return false
+		}
+		if in.key == hal.KeyEnter {
+			s.show(ctx, s.title, s.t(msgs.Printing))
+			return true
+		}
+	}
+}
+
 // TearOff implements txn.Prompter.
 func (s *Screens) TearOff(ctx context.Context, timeout time.Duration) error {
 	_, err := s.wait(ctx, nil, hal.Screen{Title: s.title, Lines: []string{s.t(msgs.TearOff)}}, timeout)

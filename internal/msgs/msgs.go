@@ -172,6 +172,7 @@ const (
 	ChooseApp        Code = "choose-app"
 	BatchUploading   Code = "batch-uploading"
 	ReversedDone     Code = "reversed-done"
+	ReloadPaper      Code = "reload-paper"
 	ReversalPending  Code = "reversal-pending"
 	TitlePassword    Code = "title-password"
 	NewPassword      Code = "new-password"
@@ -302,6 +303,7 @@ var catalogue = map[Code]entry{
 	ChooseApp:        {"请选择应用:", "SELECT APPLICATION:", Info},
 	BatchUploading:   {"POS批上送 请稍候", "UPLOADING THE BATCH", Info},
 	ReversedDone:     {"已自动冲正 未扣款", "REVERSED, NOT CHARGED", Info},
+	ReloadPaper:      {"装纸后按[确认]打印 按[取消]退出", "LOAD PAPER, ENTER TO PRINT, CANCEL", Warning},
 	ReversalPending:  {"冲正未完成 将自动重试", "REVERSAL PENDING, WILL RETRY", Warning},
 	TitlePassword:    {"修改主管密码", "CHANGE SUPERVISOR PASSWORD", Warning},
 	NewPassword:      {"请输入新密码:", "NEW PASSWORD:", Info},

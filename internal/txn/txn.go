@@ -63,6 +63,9 @@ type Prompter interface {
 	Choose(ctx context.Context, options []string) (int, error)
 	// Alert shows alarms (abnormal transactions) until a key or a timeout.
 	Alert(ctx context.Context, title string, lines []string)
+	// PaperOut asks the merchant to reload paper: true to print again, false to
+	// leave the slip for a reprint later.
+	PaperOut(ctx context.Context) bool
 }
 
 // Risk checks transactions against the alarm rules (internal/risk.Engine).
@@ -681,8 +684,7 @@ func (e *Engine) PrintSlips(ctx context.Context, rec store.Record, reprint bool)
 			}
 			e.ui.Progress(ctx, msgs.Printing)
 		}
-		if err := e.dev.Printer.Print(ctx, receipt.Build(e.slipOf(rec, reprint), c, e.set.Layout)); err != nil {
-			e.log.Warn("print slip", "record", rec.ID, "copy", int(c), "err", err)
+		if err := e.printCopy(ctx, rec, c, reprint); err != nil {
 			return err
 		}
 	}
@@ -690,6 +692,23 @@ func (e *Engine) PrintSlips(ctx context.Context, rec store.Record, reprint bool)
 		return fail(msgs.JournalFailed, err)
 	}
 	return nil
+}
+
+// printCopy prints one copy; when the paper runs out part-way the merchant may
+// reload it and the copy is printed again from the top, marked as a reprint (the
+// first one was torn).
+func (e *Engine) printCopy(ctx context.Context, rec store.Record, c receipt.Copy, reprint bool) error {
+	for {
+		err := e.dev.Printer.Print(ctx, receipt.Build(e.slipOf(rec, reprint), c, e.set.Layout))
+		if err == nil {
+			return nil
+		}
+		e.log.Warn("print slip", "record", rec.ID, "copy", int(c), "err", err)
+		if !errors.Is(err, hal.ErrPaperOut) || !e.ui.PaperOut(ctx) {
+			return err
+		}
+		reprint = true
+	}
 }
 
 // Reprint prints the slips of the last transaction (stan 0) or of voucher stan of

@@ -80,6 +80,7 @@ func (p *prompter) ConfirmCard(context.Context, string, string, money.Amount) (b
 func (p *prompter) TearOff(context.Context, time.Duration) error  { return nil }
 func (p *prompter) Choose(context.Context, []string) (int, error) { return 0, nil }
 func (p *prompter) Alert(context.Context, string, []string)       {}
+func (p *prompter) PaperOut(context.Context) bool                 { return false }
 
 // brokenJournal fails Finish for approved records, as a full or failing flash would.
 type brokenJournal struct{ *store.DB }
