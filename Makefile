@@ -5,7 +5,7 @@ GO        ?= go
 FUZZTIME  ?= 60s
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build build-pcsc test deps vet fmt-check unit pcsc-test scenarios fuzz-short fuzz bench lint soak clean
+.PHONY: run build build-pcsc test deps vet fmt-check unit pcsc-test integration scenarios fuzz-short fuzz bench lint soak clean
 
 run: ## posd on simulated devices; journal and log in out/
 	@mkdir -p out
@@ -21,7 +21,7 @@ deps: ## apt packages for the PC/SC tests (pcscd, libpcsclite-dev, vsmartcard-vp
 	@scripts/install-deps.sh
 	@$(GO) mod download
 
-test: deps fmt-check vet unit pcsc-test scenarios fuzz-short
+test: deps fmt-check vet unit pcsc-test integration scenarios fuzz-short
 	@echo "make test: all passed"
 
 fmt-check:
@@ -38,6 +38,9 @@ pcsc-test: ## hal/pcsc against a real pcscd with the vpcd virtual reader; the pc
 	$(GO) build -tags pcsc -o /dev/null ./cmd/posd
 	@scripts/pcscd/start.sh
 	@trap 'scripts/pcscd/stop.sh' EXIT; $(GO) test -count=1 -tags pcsc ./hal/pcsc/...
+
+integration: ## whole transactions through posd, devsim and acquirer-sim as real processes on pcscd+vpcd, ptys and TCP
+	@scripts/integration.sh
 
 scenarios: ## the scenario files through the integrator's CLI
 	$(GO) run ./cmd/posctl scenario run testdata/scenarios/*.scn

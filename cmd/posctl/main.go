@@ -29,6 +29,9 @@ var commands = map[string]command{
 	"decode":   {"decode host messages (ISO 8583) and EMV TLV data as JSON", runDecode},
 	"crypto":   {"compute MACs, PIN blocks, key check values and EMV cryptograms", runCrypto},
 	"keys":     {"load the terminal master key into the key file; show check values", runKeys},
+	"devices":  {"list PC/SC readers and serial ports; probe the configured devices", runDevices},
+	"card":     {"send APDUs to, or run the EMV kernel against, the card in a PC/SC reader", runCard},
+	"emv":      {"replay a recorded card session through the EMV kernel", runEMV},
 }
 
 func main() {

@@ -281,8 +281,13 @@ func (r *Reader) Transmit(ctx context.Context, command []byte) ([]byte, error) {
 		return fail(hal.ErrNoCard)
 	}
 	resp, err := r.card.Transmit(command)
-	if err == nil {
+	if err == nil && len(resp) >= 2 {
 		return resp, nil
+	}
+	if err == nil {
+		// An answer without SW1 SW2: vpcd (and some readers) report a card that
+		// left mid-command this way. Find out as for a failed exchange.
+		err = fmt.Errorf("response of %d bytes, no status word", len(resp))
 	}
 	err = r.whyFailed(ctx, err)
 	if errors.Is(err, hal.ErrCardRemoved) || errors.Is(err, hal.ErrDeviceGone) {

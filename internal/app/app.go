@@ -789,10 +789,13 @@ type Screens struct {
 	// title is the last title shown: progress screens keep the flow's title.
 	title        string
 	alertTimeout time.Duration
-	kp           hal.Keypad
-	disp         hal.Display
-	lang         msgs.Lang
-	log          *slog.Logger
+	// pending holds an input that arrived together with the one a wait returned
+	// (a key and a card at the same moment): the next wait or read returns it.
+	pending []input
+	kp      hal.Keypad
+	disp    hal.Display
+	lang    msgs.Lang
+	log     *slog.Logger
 }
 
 var _ txn.Prompter = (*Screens)(nil)
@@ -923,6 +926,12 @@ func (s *Screens) pause(ctx context.Context, timeout time.Duration) {
 }
 
 func (s *Screens) readKey(ctx context.Context, timeout time.Duration) (hal.Key, error) {
+	for i, in := range s.pending {
+		if in.card == nil {
+			s.pending = append(s.pending[:i], s.pending[i+1:]...)
+			return in.key, nil
+		}
+	}
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
@@ -1020,6 +1029,12 @@ type input struct {
 // A timeout of 0 waits until ctx ends. Both device reads have ended when it returns.
 func (s *Screens) wait(ctx context.Context, reader hal.CardReader, scr hal.Screen, timeout time.Duration) (input, error) {
 	s.display(ctx, scr)
+	for i, in := range s.pending {
+		if in.card == nil || reader != nil {
+			s.pending = append(s.pending[:i], s.pending[i+1:]...)
+			return in, nil
+		}
+	}
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
@@ -1049,6 +1064,10 @@ func (s *Screens) wait(ctx context.Context, reader hal.CardReader, scr hal.Scree
 	cancel()
 	wg.Wait()
 	second := <-results
+	if first.err == nil && second.err == nil {
+		s.pending = append(s.pending, second.in)
+		return first.in, nil
+	}
 	for _, r := range []result{first, second} {
 		if r.err == nil {
 			return r.in, nil
