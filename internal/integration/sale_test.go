@@ -237,6 +237,10 @@ func TestPaperOutSlipLater(t *testing.T) {
 	p.waitFor("ZHANG/SAN", 10*time.Second)
 	p.keys("\r")
 	enterPIN(t, p, dev, "123456", false)
+	// The printer stops part-way: the terminal asks for paper; the merchant leaves
+	// the slip for later (Esc), and the result screen says so.
+	p.waitFor("装纸后按[确认]打印", 30*time.Second)
+	p.keys("\x1b")
 	p.waitFor("交易成功", 30*time.Second)
 	p.waitFor("打印机缺纸", 10*time.Second)
 	if n := len(dev.slipTexts()); n != 0 {
