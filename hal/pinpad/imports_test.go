@@ -17,7 +17,7 @@ func TestImports(t *testing.T) {
 	allowed := map[string][]string{
 		".":         {"countertop/hal", "countertop/hal/pinpad/abecs", "countertop/internal/keys", "go.bug.st/serial"},
 		"abecs":     {"countertop/hal"},
-		"pinpadsim": {"countertop/hal/pinpad/abecs", "countertop/internal/keys", "github.com/creack/pty", "golang.org/x/sys/"},
+		"pinpadsim": {"countertop/hal/pinpad/abecs", "countertop/internal/keys", "countertop/hal/internal/ptyserve"},
 	}
 	for dir, allow := range allowed {
 		files, err := filepath.Glob(filepath.Join(dir, "*.go"))

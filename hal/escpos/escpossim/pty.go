@@ -1,96 +1,21 @@
 package escpossim
 
-import (
-	"errors"
-	"fmt"
-	"os"
-	"sync"
-
-	"github.com/creack/pty"
-	"golang.org/x/sys/unix"
-)
+import "countertop/hal/internal/ptyserve"
 
 // PTY serves a Printer on a pseudo-terminal: a driver opens Path as its serial port.
 type PTY struct {
-	p      *Printer
-	master *os.File
-	tty    *os.File // kept open so the master never sees a hang-up between opens
-	done   chan struct{}
-	err    error // why the serve loop ended; read after done
-	once   sync.Once
+	*ptyserve.PTY
+	p *Printer
 }
 
 // StartPTY serves p on a new pseudo-terminal until Close.
 func (p *Printer) StartPTY() (*PTY, error) {
-	m, tty, err := pty.Open()
+	t, err := ptyserve.Start(p.Serve)
 	if err != nil {
-		return nil, fmt.Errorf("open pty: %w", err)
-	}
-	// pty.Open leaves the master blocking (it calls Fd); a non-blocking duplicate lets
-	// Close interrupt the serve loop's Read.
-	fd, err := unix.Dup(int(m.Fd()))
-	m.Close()
-	if err != nil {
-		tty.Close()
-		return nil, fmt.Errorf("dup pty master: %w", err)
-	}
-	if err := unix.SetNonblock(fd, true); err != nil {
-		unix.Close(fd)
-		tty.Close()
-		return nil, fmt.Errorf("pty master non-blocking: %w", err)
-	}
-	master := os.NewFile(uintptr(fd), "/dev/ptmx")
-	if err := makeRaw(tty); err != nil {
-		master.Close()
-		tty.Close()
 		return nil, err
 	}
-	t := &PTY{p: p, master: master, tty: tty, done: make(chan struct{})}
-	go t.serve()
-	return t, nil
+	return &PTY{PTY: t, p: p}, nil
 }
-
-// Path is the device node a driver opens (/dev/pts/N).
-func (t *PTY) Path() string { return t.tty.Name() }
 
 // Printer is the simulated printer behind the pty.
 func (t *PTY) Printer() *Printer { return t.p }
-
-// Close stops serving and closes the pseudo-terminal. It returns the serve loop's error
-// when it ended for another reason than Close.
-func (t *PTY) Close() error {
-	t.once.Do(func() {
-		t.master.Close()
-		<-t.done
-		t.tty.Close()
-	})
-	if errors.Is(t.err, os.ErrClosed) {
-		return nil
-	}
-	return t.err
-}
-
-func (t *PTY) serve() {
-	defer close(t.done)
-	t.err = t.p.Serve(t.master)
-}
-
-// makeRaw turns off echo and line editing on the slave side until the driver sets its
-// own mode, so replies are never echoed back into the printer.
-func makeRaw(f *os.File) error {
-	fd := int(f.Fd())
-	tio, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-	if err != nil {
-		return fmt.Errorf("get pty termios: %w", err)
-	}
-	tio.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
-	tio.Oflag &^= unix.OPOST
-	tio.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
-	tio.Cflag &^= unix.CSIZE | unix.PARENB
-	tio.Cflag |= unix.CS8
-	tio.Cc[unix.VMIN], tio.Cc[unix.VTIME] = 1, 0
-	if err := unix.IoctlSetTermios(fd, unix.TCSETS, tio); err != nil {
-		return fmt.Errorf("set pty termios: %w", err)
-	}
-	return nil
-}
