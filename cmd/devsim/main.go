@@ -43,7 +43,8 @@
 // Asynchronous events are printed as "event ..." lines: a slip cut by the printer
 // ("event slip N"), a card that left the reader by itself ("event card-gone ...", the
 // cup-chip-removed profile at GENERATE AC). With -slips DIR every slip is also written
-// to DIR/slip-NNN.txt as it is cut. Nothing devsim prints contains a card number, track
+// to DIR/slip-NNN.txt (and a 384-dot PNG, slip-NNN.png, drawn with GNU Unifont when
+// the unifont package is installed) as it is cut. Nothing devsim prints contains a card number, track
 // or PIN in clear: cards are named by profile, PIN digits are never echoed.
 //
 // devsim is a test tool for development machines and CI: never run it, or install
@@ -141,6 +142,7 @@ type sim struct {
 	slot     *inserted // nil when empty
 	padGone  bool
 	slipsDir string
+	font     *escpossim.Font // for PNG slips; nil when the font is not installed
 	nslips   int
 }
 
@@ -179,7 +181,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	withPad := fs.Bool("pinpad", true, "serve the ABECS PIN pad simulator on a pseudo-terminal")
 	tmkHex := fs.String("tmk", config.Default().Keys.TMK, "terminal master key the PIN pad holds, 32 hex digits (default: the simulators' test TMK); - reads it from stdin's first line")
 	slot := fs.Int("pinpad-slot", 0, "the PIN pad's MK slot for -tmk (00-99)")
-	slipsDir := fs.String("slips", "", "write every cut slip to DIR/slip-NNN.txt")
+	slipsDir := fs.String("slips", "", "write every cut slip to DIR/slip-NNN.txt and, with the unifont font installed, slip-NNN.png")
 	stay := fs.Bool("stay", false, "keep running at the end of stdin (stop with quit, SIGINT or SIGTERM)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -316,6 +318,12 @@ func start(addr, cardsDir string, width int, withPad bool, tmk keys.Key, slot in
 		}
 	}
 	s := &sim{out: &lineWriter{w: stdout}, addr: addr, cards: profiles, ckeys: ck, slipsDir: slipsDir}
+	if slipsDir != "" {
+		if s.font, err = escpossim.LoadFont(escpossim.DefaultFontPath); err != nil {
+			s.out.printf("event no PNG slips: %v", err)
+			s.font, err = nil, nil
+		}
+	}
 	defer func() {
 		if err != nil {
 			s.close()
@@ -654,6 +662,16 @@ func (s *sim) pollSlips() {
 			name := filepath.Join(s.slipsDir, fmt.Sprintf("slip-%03d.txt", i+1))
 			if err := os.WriteFile(name, []byte(slips[i].Text()), 0o644); err != nil {
 				s.out.printf("event error writing %s: %v", name, err)
+			}
+			if s.font != nil {
+				// The slip as the paper shows it: 384 dots, 58 mm.
+				img, err := escpossim.RenderPNG(slips[i], s.font, 384)
+				if err == nil {
+					err = os.WriteFile(strings.TrimSuffix(name, ".txt")+".png", img, 0o644)
+				}
+				if err != nil {
+					s.out.printf("event error rendering slip %d: %v", i+1, err)
+				}
 			}
 		}
 		s.out.printf("event slip %d", i+1)

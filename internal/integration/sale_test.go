@@ -3,6 +3,9 @@
 package integration
 
 import (
+	"image/png"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +71,16 @@ func TestChipSaleOnlineApproved(t *testing.T) {
 	}
 	if strings.Contains(slips[0], "6225880000000019") {
 		t.Error("the slip holds the full card number")
+	}
+	// The same slip as paper shows it: a 384-dot PNG drawn from the printer's bytes.
+	pngFile, err := os.Open(filepath.Join(dev.slips, "slip-001.png"))
+	if err != nil {
+		t.Fatalf("no PNG of the slip: %v", err)
+	}
+	cfg, err := png.DecodeConfig(pngFile)
+	pngFile.Close()
+	if err != nil || cfg.Width != 384 || cfg.Height < 1000 {
+		t.Errorf("slip PNG %dx%d, %v; want 384 dots wide, a whole slip long", cfg.Width, cfg.Height, err)
 	}
 	j := p.quit()
 	rs := records(t, j)
