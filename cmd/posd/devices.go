@@ -98,6 +98,16 @@ func openDevices(ctx context.Context, cfg config.Config, log *slog.Logger, stop 
 		closers = append(closers, closeReader)
 		dev.Reader = r
 	}
+	extra := []hal.CardReader{}
+	if cfg.Devices.Contactless == "pcsc" {
+		cl, closeCL, err := openPCSCContactless(ctx, cfg.Devices.ContactlessPattern)
+		if err != nil {
+			closeAll()
+			return dev, nil, err
+		}
+		closers = append(closers, closeCL)
+		extra = append(extra, cl)
+	}
 	if cfg.Devices.Magstripe == "serial" {
 		stripe, err := msr.Open(cfg.Devices.MagstripeDevice, cfg.Devices.MagstripeBaud, msr.Options{})
 		if err != nil {
@@ -105,7 +115,10 @@ func openDevices(ctx context.Context, cfg config.Config, log *slog.Logger, stop 
 			return dev, nil, fmt.Errorf("open magstripe reader %s: %w", cfg.Devices.MagstripeDevice, err)
 		}
 		closers = append(closers, func() { stripe.Close() })
-		dev.Reader = readers.Combine(dev.Reader, stripe)
+		extra = append(extra, stripe)
+	}
+	if len(extra) > 0 {
+		dev.Reader = readers.Combine(append([]hal.CardReader{dev.Reader}, extra...)...)
 	}
 	switch cfg.Devices.PINPad {
 	case "serial":

@@ -17,3 +17,13 @@ func openPCSC(ctx context.Context, pattern string) (hal.CardReader, func(), erro
 	}
 	return r, func() { r.Close() }, nil
 }
+
+// openPCSCContactless opens the first PC/SC reader matching pattern as a contactless
+// reader (its cards are taps).
+func openPCSCContactless(ctx context.Context, pattern string) (hal.CardReader, func(), error) {
+	r, err := pcsc.OpenContactless(ctx, pattern)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, func() { r.Close() }, nil
+}

@@ -8,9 +8,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -312,4 +314,39 @@ func BenchmarkTransmit(b *testing.B) {
 			}
 		}
 	})
+}
+
+// A contactless reader reports a card in its field as a tap. vpcd's second slot
+// ("Virtual PCD 00 01", the next port) stands in for the PICC reader.
+func TestContactlessReaderReportsTaps(t *testing.T) {
+	needPCSC(t)
+	host, port, err := net.SplitHostPort(vpcdAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	r, err := pcsc.OpenContactless(ctx, "Virtual PCD 00 01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	serveCtx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- vpcd.Serve(serveCtx, net.JoinHostPort(host, strconv.Itoa(n+1)), selectCard{}) }()
+	ev := waitKind(t, r, hal.CardTapped)
+	if !bytes.Equal(ev.ATR, atr) {
+		t.Errorf("ATR %X, want %X", ev.ATR, atr)
+	}
+	resp, err := r.Transmit(ctx, selectPSE)
+	if err != nil || !bytes.Equal(resp, fci) {
+		t.Errorf("Transmit = %X, %v", resp, err)
+	}
+	stop()
+	<-done
+	waitKind(t, r, hal.CardRemoved)
 }

@@ -41,6 +41,21 @@ type Reader struct {
 	card     *scard.Card // connected card; nil when none or after a failed exchange
 	inserted bool        // CardInserted reported and CardRemoved not yet
 	closed   bool
+
+	// contactless marks a reader whose cards arrive by a tap (a PICC reader): a card
+	// in its field is reported as hal.CardTapped.
+	contactless bool
+}
+
+// OpenContactless is Open for a contactless reader: a card entering its field is
+// reported as hal.CardTapped (and leaving it as hal.CardRemoved).
+func OpenContactless(ctx context.Context, readerPattern string) (*Reader, error) {
+	r, err := Open(ctx, readerPattern)
+	if err != nil {
+		return nil, err
+	}
+	r.contactless = true
+	return r, nil
 }
 
 // Open connects to pcscd and picks the reader named readerPattern, or else the first
@@ -183,7 +198,11 @@ func (r *Reader) act() (hal.CardEvent, bool, error) {
 			return hal.CardEvent{}, false, nil
 		}
 		r.card, r.inserted = card, true
-		return hal.CardEvent{Kind: hal.CardInserted, ATR: st.Atr}, true, nil
+		kind := hal.CardInserted
+		if r.contactless {
+			kind = hal.CardTapped
+		}
+		return hal.CardEvent{Kind: kind, ATR: st.Atr}, true, nil
 	}
 	return hal.CardEvent{}, false, nil
 }

@@ -1,6 +1,6 @@
-// Package readers combines a chip card reader and a magnetic stripe reader into the
-// one hal.CardReader a terminal waits on: card events come from either, APDUs go to
-// the chip reader. It imports only hal.
+// Package readers combines a terminal's card readers — contact chip, magnetic stripe,
+// contactless — into the one hal.CardReader it waits on: card events come from any of
+// them, APDUs go to the reader whose card is present. It imports only hal.
 package readers
 
 import (
@@ -10,69 +10,105 @@ import (
 	"countertop/hal"
 )
 
-// Combined is a chip reader and a stripe reader seen as one.
+// Combined is several readers seen as one.
 type Combined struct {
-	chip, stripe hal.CardReader
+	readers []hal.CardReader
 
 	mu      sync.Mutex
-	pending []hal.CardEvent // events that arrived while another one won
+	pending []event        // events that arrived while another one won
+	active  hal.CardReader // the reader of the card inserted or tapped last
+}
+
+type event struct {
+	ev hal.CardEvent
+	r  hal.CardReader
 }
 
 var _ hal.CardReader = (*Combined)(nil)
 
-// Combine returns a reader that reports the events of both and sends APDUs to chip.
-func Combine(chip, stripe hal.CardReader) *Combined {
-	return &Combined{chip: chip, stripe: stripe}
+// Combine returns a reader that reports the events of all readers; APDUs go to the
+// reader whose card was inserted or tapped last (the first reader before any).
+func Combine(readers ...hal.CardReader) *Combined {
+	return &Combined{readers: readers, active: readers[0]}
 }
 
 type result struct {
-	ev  hal.CardEvent
+	event
 	err error
 }
 
-// WaitCard returns the next event of either reader. When both have one at the same
-// moment, the second is kept for the next call, never dropped.
+// WaitCard returns the next event of any reader. When several have one at the same
+// moment, the others are kept for the next calls, never dropped.
 func (c *Combined) WaitCard(ctx context.Context) (hal.CardEvent, error) {
 	c.mu.Lock()
 	if len(c.pending) > 0 {
-		ev := c.pending[0]
+		e := c.pending[0]
 		c.pending = c.pending[1:]
 		c.mu.Unlock()
-		return ev, nil
+		return c.take(e), nil
 	}
 	c.mu.Unlock()
 	inner, cancel := context.WithCancel(ctx)
 	defer cancel()
-	results := make(chan result, 2)
+	results := make(chan result, len(c.readers))
 	var wg sync.WaitGroup
-	for _, r := range []hal.CardReader{c.chip, c.stripe} {
+	for _, r := range c.readers {
 		wg.Go(func() {
 			ev, err := r.WaitCard(inner)
-			results <- result{ev, err}
+			results <- result{event{ev, r}, err}
 		})
 	}
 	first := <-results
 	cancel()
 	wg.Wait()
-	second := <-results
-	if first.err == nil && second.err == nil {
-		c.mu.Lock()
-		c.pending = append(c.pending, second.ev)
-		c.mu.Unlock()
-		return first.ev, nil
-	}
-	for _, r := range []result{first, second} {
-		if r.err == nil {
-			return r.ev, nil
+	close(results)
+	var won *event
+	var firstErr error
+	for _, r := range append([]result{first}, drain(results)...) {
+		switch {
+		case r.err != nil:
+			if firstErr == nil {
+				firstErr = r.err
+			}
+		case won == nil:
+			won = &r.event
+		default:
+			c.mu.Lock()
+			c.pending = append(c.pending, r.event)
+			c.mu.Unlock()
 		}
+	}
+	if won != nil {
+		return c.take(*won), nil
 	}
 	if ctx.Err() != nil {
 		return hal.CardEvent{}, ctx.Err()
 	}
-	return hal.CardEvent{}, first.err
+	return hal.CardEvent{}, firstErr
 }
 
-// Transmit sends an APDU to the chip reader.
+func drain(ch <-chan result) []result {
+	var out []result
+	for r := range ch {
+		out = append(out, r)
+	}
+	return out
+}
+
+// take notes which reader holds the card an event brings.
+func (c *Combined) take(e event) hal.CardEvent {
+	if e.ev.Kind == hal.CardInserted || e.ev.Kind == hal.CardTapped {
+		c.mu.Lock()
+		c.active = e.r
+		c.mu.Unlock()
+	}
+	return e.ev
+}
+
+// Transmit sends an APDU to the reader whose card was inserted or tapped last.
 func (c *Combined) Transmit(ctx context.Context, apdu []byte) ([]byte, error) {
-	return c.chip.Transmit(ctx, apdu)
+	c.mu.Lock()
+	r := c.active
+	c.mu.Unlock()
+	return r.Transmit(ctx, apdu)
 }

@@ -72,3 +72,21 @@ func TestCancel(t *testing.T) {
 		t.Fatalf("WaitCard on a cancelled ctx = %v", err)
 	}
 }
+
+// APDUs go to the reader that holds the card: here the contactless one after a tap.
+func TestTransmitGoesToTheCardsReader(t *testing.T) {
+	chipR, stripeR, clR := sim.NewCardReader(nil), sim.NewCardReader(nil), sim.NewCardReader(nil)
+	c := Combine(chipR, stripeR, clR)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	clR.Tap(chip{}, []byte{0x3B})
+	if ev, err := c.WaitCard(ctx); err != nil || ev.Kind != hal.CardTapped {
+		t.Fatalf("WaitCard = %v, %v", ev.Kind, err)
+	}
+	if _, err := c.Transmit(ctx, []byte{0x00, 0xA4, 0x04, 0x00}); err != nil {
+		t.Fatalf("Transmit after a tap: %v (sent to the wrong reader?)", err)
+	}
+	if _, err := chipR.Transmit(ctx, []byte{0x00}); !errors.Is(err, hal.ErrNoCard) {
+		t.Fatalf("the chip reader has a card: %v", err)
+	}
+}

@@ -464,7 +464,7 @@ func (a *App) withCard(ctx context.Context, title string, info []string, card *h
 		card = nil
 		if err != nil {
 			switch code := txn.CodeOf(err); code {
-			case msgs.BadSwipe, msgs.UseChip, msgs.ChipNotSupported, msgs.CardMismatch, msgs.ChipFailedSwipe:
+			case msgs.BadSwipe, msgs.UseChip, msgs.ChipNotSupported, msgs.ContactlessNotSupported, msgs.CardMismatch, msgs.ChipFailedSwipe:
 				notice = a.t(code)
 				continue
 			}
@@ -698,7 +698,7 @@ func (a *App) balance(ctx context.Context) {
 		}
 		bal, text, err := a.eng.Balance(ctx, *in.card)
 		if err != nil {
-			if code := txn.CodeOf(err); code == msgs.BadSwipe || code == msgs.UseChip || code == msgs.ChipNotSupported {
+			if code := txn.CodeOf(err); code == msgs.BadSwipe || code == msgs.UseChip || code == msgs.ChipNotSupported || code == msgs.ContactlessNotSupported {
 				notice = a.t(code)
 				continue
 			}

@@ -101,17 +101,20 @@ type Devices struct {
 	CardReader    string `toml:"card_reader"` // sim | pcsc
 	ReaderPattern string `toml:"reader_pattern"`
 	// Magstripe adds a separate stripe reader next to a chip reader: none | serial.
-	Magstripe       string `toml:"magstripe"`
-	MagstripeDevice string `toml:"magstripe_device"`
-	MagstripeBaud   int    `toml:"magstripe_baud"`
-	PINPad          string `toml:"pinpad"` // sim | serial
-	PINPadPort      string `toml:"pinpad_port"`
-	PINPadBaud      int    `toml:"pinpad_baud"`
-	PINPadKeySlot   int    `toml:"pinpad_key_slot"` // the master-key slot that holds the TMK
-	Printer         string `toml:"printer"`         // sim | serial
-	PrinterPort     string `toml:"printer_port"`
-	PrinterBaud     int    `toml:"printer_baud"`
-	Console         string `toml:"console"` // console (keypad and display on this terminal) | sim
+	// Contactless adds a contactless (PICC) reader in the PC/SC stack: none | pcsc.
+	Contactless        string `toml:"contactless"`
+	ContactlessPattern string `toml:"contactless_pattern"`
+	Magstripe          string `toml:"magstripe"`
+	MagstripeDevice    string `toml:"magstripe_device"`
+	MagstripeBaud      int    `toml:"magstripe_baud"`
+	PINPad             string `toml:"pinpad"` // sim | serial
+	PINPadPort         string `toml:"pinpad_port"`
+	PINPadBaud         int    `toml:"pinpad_baud"`
+	PINPadKeySlot      int    `toml:"pinpad_key_slot"` // the master-key slot that holds the TMK
+	Printer            string `toml:"printer"`         // sim | serial
+	PrinterPort        string `toml:"printer_port"`
+	PrinterBaud        int    `toml:"printer_baud"`
+	Console            string `toml:"console"` // console (keypad and display on this terminal) | sim
 	// Keypad and Display replace the console's on a terminal without one:
 	// keypad = evdev reads /dev/input (KeypadDevice, Keymap over the default map);
 	// display = tty draws on a text console (DisplayDevice, e.g. /dev/tty1).
@@ -320,6 +323,7 @@ func (c Config) Validate() error {
 	oneOf(bad, "devices.card_reader", d.CardReader, "sim", "pcsc")
 	oneOf(bad, "devices.pinpad", d.PINPad, "sim", "serial")
 	oneOf(bad, "devices.magstripe", d.Magstripe, "none", "serial")
+	oneOf(bad, "devices.contactless", d.Contactless, "none", "pcsc")
 	if d.Magstripe == "serial" && d.MagstripeDevice == "" {
 		bad("devices.magstripe_device", "empty with devices.magstripe = \"serial\"")
 	}

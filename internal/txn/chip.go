@@ -74,6 +74,32 @@ func (c chooser) Confirm(ctx context.Context, cand emv.Candidate) (bool, error) 
 	return i == 0 && err == nil, err
 }
 
+// chipCardData reads the card data of the inserted chip — application selection and
+// records, no cryptogram — for the transactions that need only the card number and
+// expiry (void, refund, the pre-authorisation family, balance).
+func (e *Engine) chipCardData(ctx context.Context) (cardData, error) {
+	if e.kernel == nil {
+		return cardData{}, fail(msgs.ChipNotSupported, errors.New("no emv kernel configured"))
+	}
+	e.ui.Progress(ctx, msgs.ChipProcessing)
+	tx := e.kernel.NewTransaction(readerCard{e.dev.Reader}, emv.Params{Time: e.now(), Cardholder: chooser{e}})
+	if err := tx.Run(ctx, emv.StepRecords); err != nil {
+		return cardData{}, e.chipFailure(tx, err)
+	}
+	pan, err := tx.PAN()
+	if err != nil {
+		return cardData{}, e.chipFailure(tx, fmt.Errorf("%w: card number: %w", emv.ErrCardError, err))
+	}
+	c := cardData{pan: pan, entry: txtype.EntryChip}
+	if v, ok := tx.Get(0x5F24); ok && len(v) >= 2 {
+		c.expiry = carddata.Expiry(hex.EncodeToString(v[:2]))
+	}
+	if v, ok := tx.Get(0x5F20); ok {
+		c.holder = strings.TrimSpace(string(v))
+	}
+	return c, nil
+}
+
 // chipFailure maps a kernel error to what the merchant is told: a card that cannot
 // be read by chip may be swiped instead (fallback), a blocked card may not.
 func (e *Engine) chipFailure(tx *emv.Transaction, err error) error {

@@ -15,12 +15,30 @@ import (
 	"countertop/store"
 )
 
+// cardOf reads the card data of ev: a swipe's track, or an inserted chip's records.
+func (e *Engine) cardOf(ctx context.Context, ev hal.CardEvent) (cardData, error) {
+	if ev.Kind == hal.CardInserted {
+		return e.chipCardData(ctx)
+	}
+	return readCard(ev, false)
+}
+
 // capture reads the card of ev, makes the terminal ready (signed in, no reversal
 // pending), has the merchant confirm and, when pin is set, collects the PIN.
 func (e *Engine) capture(ctx context.Context, ev hal.CardEvent, amount money.Amount, pin bool) (cardData, carddata.PINBlock, error) {
-	card, err := readCard(ev, false)
-	if err != nil {
-		return cardData{}, carddata.PINBlock{}, err
+	return e.captureCard(ctx, ev, nil, amount, pin)
+}
+
+// captureCard is capture with the card data already read (known, when not nil).
+func (e *Engine) captureCard(ctx context.Context, ev hal.CardEvent, known *cardData, amount money.Amount, pin bool) (cardData, carddata.PINBlock, error) {
+	var card cardData
+	if known != nil {
+		card = *known
+	} else {
+		var err error
+		if card, err = e.cardOf(ctx, ev); err != nil {
+			return cardData{}, carddata.PINBlock{}, err
+		}
 	}
 	if err := e.ready(ctx); err != nil {
 		return cardData{}, carddata.PINBlock{}, err
@@ -108,14 +126,14 @@ func (e *Engine) Void(ctx context.Context, stan txtype.STAN, ev hal.CardEvent) (
 }
 
 func (e *Engine) voidOf(ctx context.Context, orig store.Record, t txtype.Type, ev hal.CardEvent) (Result, error) {
-	card, err := readCard(ev, false)
+	card, err := e.cardOf(ctx, ev)
 	if err != nil {
 		return Result{}, err
 	}
 	if card.pan.Hash(e.set.PANHashKey) != orig.PANHash {
 		return Result{}, fail(msgs.CardMismatch, fmt.Errorf("card is not the card of record %d", orig.ID))
 	}
-	card, pin, err := e.capture(ctx, ev, orig.Amount, false)
+	card, pin, err := e.captureCard(ctx, ev, &card, orig.Amount, false)
 	if err != nil {
 		return Result{}, err
 	}
@@ -190,14 +208,14 @@ func (e *Engine) PreAuthCompletion(ctx context.Context, stan txtype.STAN, amount
 	if amount.Minor > orig.Amount.Minor {
 		return Result{}, fail(msgs.RefundTooLarge, fmt.Errorf("completion %d over pre-auth %d", amount.Minor, orig.Amount.Minor))
 	}
-	card, err := readCard(ev, false)
+	card, err := e.cardOf(ctx, ev)
 	if err != nil {
 		return Result{}, err
 	}
 	if card.pan.Hash(e.set.PANHashKey) != orig.PANHash {
 		return Result{}, fail(msgs.CardMismatch, fmt.Errorf("card is not the card of record %d", orig.ID))
 	}
-	card, pin, err := e.capture(ctx, ev, amount, true)
+	card, pin, err := e.captureCard(ctx, ev, &card, amount, true)
 	if err != nil {
 		return Result{}, err
 	}
@@ -225,14 +243,14 @@ func (e *Engine) CompletionAdvice(ctx context.Context, stan txtype.STAN, amount 
 	if amount.Minor > orig.Amount.Minor {
 		return Result{}, fail(msgs.RefundTooLarge, fmt.Errorf("completion %d over pre-auth %d", amount.Minor, orig.Amount.Minor))
 	}
-	card, err := readCard(ev, false)
+	card, err := e.cardOf(ctx, ev)
 	if err != nil {
 		return Result{}, err
 	}
 	if card.pan.Hash(e.set.PANHashKey) != orig.PANHash {
 		return Result{}, fail(msgs.CardMismatch, fmt.Errorf("card is not the card of record %d", orig.ID))
 	}
-	card, pin, err := e.capture(ctx, ev, amount, false)
+	card, pin, err := e.captureCard(ctx, ev, &card, amount, false)
 	if err != nil {
 		return Result{}, err
 	}

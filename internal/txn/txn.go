@@ -404,8 +404,10 @@ func readCard(ev hal.CardEvent, fallback bool) (cardData, error) {
 			entry = txtype.EntryFallback
 		}
 		return cardData{pan: t2.PAN(), track2: t2, expiry: t2.Expiry(), holder: ev.Tracks.Name, entry: entry}, nil
-	case hal.CardInserted, hal.CardTapped:
-		return cardData{}, fail(msgs.ChipNotSupported, errors.New("chip and contactless reading is not built yet"))
+	case hal.CardTapped:
+		return cardData{}, fail(msgs.ContactlessNotSupported, errors.New("the contactless kernel (qPBOC) is not built"))
+	case hal.CardInserted:
+		return cardData{}, fail(msgs.ChipNotSupported, errors.New("this transaction does not read chips yet"))
 	}
 	return cardData{}, fail(msgs.CardError, fmt.Errorf("unexpected card event %v", ev.Kind))
 }
