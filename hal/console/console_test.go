@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"countertop/hal"
+	"countertop/hal/haltest"
 )
 
 func TestKeysFromKeyboard(t *testing.T) {
@@ -80,4 +81,12 @@ func TestRenderBoxesWideText(t *testing.T) {
 	if !strings.Contains(out.String(), "消费 SALE") || !strings.Contains(strings.Join(lines, "\n"), "help line") {
 		t.Errorf("render lost text:\n%s", strings.Join(lines, "\n"))
 	}
+}
+
+func TestDisplayConformance(t *testing.T) {
+	haltest.TestDisplay(t, func(t *testing.T) (hal.Display, func() string) {
+		pr, _ := io.Pipe()
+		c := New(pr, io.Discard, nil)
+		return c, func() string { return strings.Join(c.Render(), "\n") }
+	})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"countertop/hal"
+	"countertop/hal/haltest"
 	"countertop/hal/sim"
 	"countertop/internal/carddata"
 	"countertop/internal/keys"
@@ -378,4 +379,14 @@ func TestImports(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestDisplayConformance(t *testing.T) {
+	haltest.TestDisplay(t, func(t *testing.T) (hal.Display, func() string) {
+		d := sim.NewDisplay()
+		return d, func() string {
+			s := d.Current()
+			return s.Title + "\n" + strings.Join(s.Lines, "\n")
+		}
+	})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"countertop/hal"
+	"countertop/hal/haltest"
 	"countertop/hal/textdisplay"
 )
 
@@ -284,4 +285,18 @@ func TestOpenMissing(t *testing.T) {
 	if _, err := textdisplay.Open("/dev/no-such-tty"); !errors.Is(err, hal.ErrDeviceGone) {
 		t.Errorf("Open(missing) = %v; want ErrDeviceGone", err)
 	}
+}
+
+// ansi matches the control sequences the display writes.
+var ansi = regexp.MustCompile(`\x1b(\[[0-9;?]*[A-Za-z]|%G)`)
+
+func TestDisplayConformance(t *testing.T) {
+	haltest.TestDisplay(t, func(t *testing.T) (hal.Display, func() string) {
+		var b strings.Builder
+		d := textdisplay.New(&b, 40, 8)
+		return d, func() string {
+			frames := strings.Split(b.String(), "\x1b[1;1H") // each screen starts at the top left
+			return ansi.ReplaceAllString(frames[len(frames)-1], "")
+		}
+	})
 }
