@@ -460,6 +460,7 @@ func (a *App) withCard(ctx context.Context, title string, info []string, card *h
 			}
 			card = in.card
 		}
+		chip := card.Kind == hal.CardInserted
 		res, err := run(*card)
 		card = nil
 		if err != nil {
@@ -469,7 +470,7 @@ func (a *App) withCard(ctx context.Context, title string, info []string, card *h
 				continue
 			}
 		}
-		a.result(ctx, title, res, err)
+		a.result(ctx, title, res, err, chip)
 		return
 	}
 }
@@ -751,7 +752,9 @@ func (a *App) settle(ctx context.Context) {
 	a.ui.pause(ctx, a.set.ResultTimeout)
 }
 
-func (a *App) result(ctx context.Context, title string, res txn.Result, err error) {
+// result shows how a transaction ended; after a chip transaction it asks for the
+// card to be removed.
+func (a *App) result(ctx context.Context, title string, res txn.Result, err error, chip bool) {
 	switch {
 	case err != nil:
 		a.log.Warn("transaction failed", "err", err)
@@ -764,6 +767,9 @@ func (a *App) result(ctx context.Context, title string, res txn.Result, err erro
 		a.ui.show(ctx, title, lines...)
 	default:
 		a.ui.show(ctx, title, a.t(msgs.Declined), res.Text)
+	}
+	if chip {
+		a.ui.appendLine(ctx, a.t(msgs.RemoveCard))
 	}
 	a.ui.pause(ctx, a.set.ResultTimeout)
 }
@@ -788,6 +794,7 @@ func printCode(err error) msgs.Code {
 type Screens struct {
 	// title is the last title shown: progress screens keep the flow's title.
 	title        string
+	last         hal.Screen // the screen shown now
 	alertTimeout time.Duration
 	// pending holds an input that arrived together with the one a wait returned
 	// (a key and a card at the same moment): the next wait or read returns it.
@@ -815,10 +822,16 @@ func (s *Screens) show(ctx context.Context, title string, lines ...string) {
 }
 
 func (s *Screens) display(ctx context.Context, scr hal.Screen) {
-	s.title = scr.Title
+	s.title, s.last = scr.Title, scr
 	if err := s.disp.Show(ctx, scr); err != nil && ctx.Err() == nil {
 		s.log.Error("display", "err", err)
 	}
+}
+
+// appendLine adds a line to the screen shown now.
+func (s *Screens) appendLine(ctx context.Context, line string) {
+	cur := s.last
+	s.display(ctx, hal.Screen{Title: cur.Title, Lines: append(append([]string{}, cur.Lines...), line)})
 }
 
 // message shows a coded message (and the engine's second message, if any); the

@@ -49,16 +49,14 @@ const (
 
 // Alarms on abnormal transactions.
 const (
-	RiskAmount         Code = "risk-amount"
-	RiskCardVelocity   Code = "risk-card-velocity"
-	RiskDeclines       Code = "risk-declines"
-	RiskWrongPIN       Code = "risk-wrong-pin"
-	RiskRefundOver     Code = "risk-refund-over-sales"
-	RiskAfterHours     Code = "risk-after-hours"
-	RiskBlocked        Code = "risk-blocked"
-	RiskCheckFailed    Code = "risk-check-failed"
-	RiskAlarmTitle     Code = "risk-alarm-title"
-	RiskCallSupervisor Code = "risk-call-supervisor"
+	RiskAmount       Code = "risk-amount"
+	RiskCardVelocity Code = "risk-card-velocity"
+	RiskDeclines     Code = "risk-declines"
+	RiskWrongPIN     Code = "risk-wrong-pin"
+	RiskRefundOver   Code = "risk-refund-over-sales"
+	RiskAfterHours   Code = "risk-after-hours"
+	RiskBlocked      Code = "risk-blocked"
+	RiskAlarmTitle   Code = "risk-alarm-title"
 )
 
 var checkCatalogue = map[Code]entry{
@@ -101,16 +99,14 @@ var checkCatalogue = map[Code]entry{
 	NeedPrinter: {"打印机故障 暂停交易", "PRINTER FAULT: TRANSACTIONS STOPPED", Error},
 	NeedConsole: {"键盘或显示屏故障", "KEYPAD OR DISPLAY FAULT", Error},
 
-	RiskAmount:         {"单笔金额超限", "AMOUNT OVER SINGLE LIMIT", Warning},
-	RiskCardVelocity:   {"同一卡短时多笔交易", "MANY TXNS ON ONE CARD", Warning},
-	RiskDeclines:       {"同一卡多次被拒", "REPEATED DECLINES ON CARD", Warning},
-	RiskWrongPIN:       {"同一卡多次密码错", "REPEATED WRONG PIN ON CARD", Warning},
-	RiskRefundOver:     {"退货超当日消费", "REFUNDS OVER TODAY'S SALES", Warning},
-	RiskAfterHours:     {"非营业时间交易", "OUTSIDE BUSINESS HOURS", Warning},
-	RiskBlocked:        {"风险交易 已拒绝", "RISKY: TRANSACTION REFUSED", Error},
-	RiskCheckFailed:    {"风控检查失败", "RISK CHECK FAILED", Error},
-	RiskAlarmTitle:     {"交易报警", "TRANSACTION ALARM", Warning},
-	RiskCallSupervisor: {"请联系主管", "CALL THE SUPERVISOR", Warning},
+	RiskAmount:       {"单笔金额超限", "AMOUNT OVER SINGLE LIMIT", Warning},
+	RiskCardVelocity: {"同一卡短时多笔交易", "MANY TXNS ON ONE CARD", Warning},
+	RiskDeclines:     {"同一卡多次被拒", "REPEATED DECLINES ON CARD", Warning},
+	RiskWrongPIN:     {"同一卡多次密码错", "REPEATED WRONG PIN ON CARD", Warning},
+	RiskRefundOver:   {"退货超当日消费", "REFUNDS OVER TODAY'S SALES", Warning},
+	RiskAfterHours:   {"非营业时间交易", "OUTSIDE BUSINESS HOURS", Warning},
+	RiskBlocked:      {"风险交易 已拒绝", "RISKY: TRANSACTION REFUSED", Error},
+	RiskAlarmTitle:   {"交易报警", "TRANSACTION ALARM", Warning},
 }
 
 // The blank variable merges checkCatalogue into catalogue during package initialisation

@@ -69,12 +69,20 @@ func SeverityOf(c Code) Severity {
 	return Error
 }
 
+// Codes lists every code of the catalogue.
+func Codes() []Code {
+	out := make([]Code, 0, len(catalogue))
+	for c := range catalogue {
+		out = append(out, c)
+	}
+	return out
+}
+
 // Known reports whether the catalogue has c.
 func Known(c Code) bool { _, ok := catalogue[c]; return ok }
 
 // Codes of the terminal's own messages.
 const (
-	Idle                    Code = "idle"
 	PresentCard             Code = "present-card"
 	MenuHint                Code = "menu-hint"
 	EnterAmount             Code = "enter-amount"
@@ -206,7 +214,6 @@ const (
 )
 
 var catalogue = map[Code]entry{
-	Idle:                    {"欢迎使用", "WELCOME", Info},
 	PresentCard:             {"请插卡/刷卡/挥卡", "INSERT/SWIPE/TAP CARD", Info},
 	MenuHint:                {"按[菜单]键进入菜单", "PRESS MENU FOR MENU", Info},
 	EnterAmount:             {"请输入金额:", "ENTER AMOUNT:", Info},

@@ -21,6 +21,16 @@ func (r *runner) hostStep(st Step) error {
 	case "forget": // the host loses this terminal's records
 		r.acq.Forget(r.cfg.Terminal.TerminalID)
 		return nil
+	case "down": // the host stops answering: connections are refused
+		r.acq.Close()
+		return nil
+	case "up": // the host is back on the same address, its ledger empty
+		srv, err := acquirer.Listen(r.cfg.Host.Addr, r.acqConfig)
+		if err != nil {
+			return r.fail(st, "host up: "+err.Error())
+		}
+		r.acq = srv
+		return nil
 	case "script": // `host script CARD`: approvals of CARD carry an issuer script
 		p, err := cardprofile.Find(r.cards, at(st.Args, 1))
 		if err != nil {

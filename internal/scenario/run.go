@@ -38,6 +38,8 @@ type Options struct {
 	Update bool
 	// Set holds configuration overrides applied after the scenario's own.
 	Set []string
+	// Screens, when set, receives every screen the terminal showed, at the end.
+	Screens func([]hal.Screen)
 }
 
 // Failure is an expectation that was not met, or a step the terminal did not take.
@@ -66,22 +68,23 @@ func indent(s string) string {
 
 // runner holds one run's devices and terminal.
 type runner struct {
-	sc      *Scenario
-	opt     Options
-	act     *sim.Activity
-	keypad  *sim.Keypad
-	display *sim.Display
-	reader  *sim.CardReader
-	pinpad  *sim.PINPad
-	printer *sim.Printer
-	cards   []cardprofile.Profile
-	term    *terminal.Terminal
-	acq     *acquirer.Server
-	cfg     config.Config
-	stop    func() error // stops the running terminal
-	emvKeys *card.Keys   // the virtual cards' test PKI, loaded on first insert
-	since   uint64       // Activity generation before the last input
-	mark    int          // display transcript length at the last input
+	sc        *Scenario
+	opt       Options
+	act       *sim.Activity
+	keypad    *sim.Keypad
+	display   *sim.Display
+	reader    *sim.CardReader
+	pinpad    *sim.PINPad
+	printer   *sim.Printer
+	cards     []cardprofile.Profile
+	term      *terminal.Terminal
+	acq       *acquirer.Server
+	acqConfig acquirer.Config
+	cfg       config.Config
+	stop      func() error // stops the running terminal
+	emvKeys   *card.Keys   // the virtual cards' test PKI, loaded on first insert
+	since     uint64       // Activity generation before the last input
+	mark      int          // display transcript length at the last input
 }
 
 // The passwords of an installed terminal in scenarios (see Scenario.Factory).
@@ -139,10 +142,13 @@ func Run(ctx context.Context, sc *Scenario, o Options) (err error) {
 	}
 	// The runner owns the acquirer simulator, as a real host outlives the terminal:
 	// `restart` reopens the terminal on the same journal against the same host.
-	if r.acq, err = terminal.NewAcquirer(cfg, o.Log.With("component", "acquirer-sim")); err != nil {
+	if r.acqConfig, err = terminal.AcquirerConfig(cfg, o.Log.With("component", "acquirer-sim")); err != nil {
 		return err
 	}
-	defer r.acq.Close()
+	if r.acq, err = acquirer.NewServer(r.acqConfig); err != nil {
+		return err
+	}
+	defer func() { r.acq.Close() }() // host steps may replace it
 	cfg.Host.Mode, cfg.Host.Addr = "tcp", r.acq.Addr()
 	r.cfg = cfg
 	if err := r.start(ctx); err != nil {
@@ -160,6 +166,9 @@ func Run(ctx context.Context, sc *Scenario, o Options) (err error) {
 	}
 	if err := r.settle(ctx, Step{Line: len(sc.Steps), Verb: "(end)"}, nil); err != nil {
 		return err
+	}
+	if o.Screens != nil {
+		o.Screens(r.display.Transcript())
 	}
 	if left := r.keypad.Pending() + r.reader.Pending() + r.pinpad.Pending(); left > 0 {
 		return r.fail(Step{Verb: "(end)"}, fmt.Sprintf("%d scripted inputs were never read (keypad %d, card %d, pin pad %d)",
@@ -293,7 +302,7 @@ func (r *runner) step(ctx context.Context, st Step) error {
 			return r.fail(st, err.Error())
 		}
 		return r.input(ctx, st, reader, func() { r.reader.Swipe(hal.Tracks{Track2: t2, Name: p.Holder}) })
-	case "insert":
+	case "insert", "tap":
 		p, err := cardprofile.Find(r.cards, a[0])
 		if err != nil {
 			return r.fail(st, err.Error())
@@ -311,6 +320,9 @@ func (r *runner) step(ctx context.Context, st Step) error {
 		chip, err := card.New(p, *r.emvKeys)
 		if err != nil {
 			return r.fail(st, err.Error())
+		}
+		if st.Verb == "tap" {
+			return r.input(ctx, st, reader, func() { r.reader.Tap(chip, testATR) })
 		}
 		return r.input(ctx, st, reader, func() { r.reader.Insert(chip, testATR) })
 	case "remove":

@@ -51,7 +51,7 @@ type Scenario struct {
 // verbs and their argument counts (min, max; -1 unbounded).
 var verbs = map[string][2]int{
 	"press": {1, -1}, "type": {1, 1}, "swipe": {1, 1}, "swipe-bad": {0, 0},
-	"insert": {1, 1}, "remove": {0, 0}, "card": {2, 2},
+	"insert": {1, 1}, "tap": {1, 1}, "remove": {0, 0}, "card": {2, 2},
 	"pin": {1, 1}, "pin-cancel": {0, 0}, "pin-bypass": {0, 0}, "pinpad": {1, 1},
 	"printer": {1, 2}, "host": {1, 3}, "restart": {0, 0}, "expect": {1, -1},
 }

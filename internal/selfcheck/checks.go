@@ -28,6 +28,10 @@ const (
 // journal's last record.
 const groupJournal = "journal"
 
+// groupScreen serialises the checks that draw on the display (the display check's
+// own screen, the host check's progress), so their screens do not interleave.
+const groupScreen = "screen"
+
 // Prober is implemented by devices that can test themselves without a person (a
 // firmware self-test, a status query). The device checks use it when present.
 type Prober interface {
@@ -202,7 +206,7 @@ func Keypad(k hal.Keypad) Check {
 // Display checks the display by showing the self-check screen in l (and its Prober
 // first, when it has one). Whether a person can read it is left to the person.
 func Display(d hal.Display, l msgs.Lang) Check {
-	return Check{Name: NameDisplay, Run: func(ctx context.Context) Result {
+	return Check{Name: NameDisplay, Group: groupScreen, Run: func(ctx context.Context) Result {
 		if d == nil {
 			return fail(msgs.CheckDisplayMissing, errors.New("no display configured"))
 		}
@@ -270,7 +274,7 @@ func Clock(now func() time.Time, notBefore time.Time, last LastRecord, tolerance
 
 // Host runs an echo test with the acquirer under timeout (zero: the runner's default).
 func Host(h Echoer, timeout time.Duration) Check {
-	return Check{Name: NameHost, Timeout: timeout, Run: func(ctx context.Context) Result {
+	return Check{Name: NameHost, Group: groupScreen, Timeout: timeout, Run: func(ctx context.Context) Result {
 		if h == nil {
 			return fail(msgs.CheckHostFailed, errors.New("no host link configured"))
 		}

@@ -247,20 +247,30 @@ func Kernel(c config.Config) (*emv.Kernel, error) {
 // NewAcquirer starts the acquirer simulator on loopback with the keys, MAC algorithm
 // and test cards of cfg, as embedded mode does.
 func NewAcquirer(cfg config.Config, log *slog.Logger) (*acquirer.Server, error) {
-	tmk, _, err := Keys(cfg)
+	ac, err := AcquirerConfig(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	cards, err := Cards(cfg)
-	if err != nil {
-		return nil, err
-	}
-	srv, err := acquirer.NewServer(acquirer.Config{Dialect: iso8583.CUP, TMK: tmk, KeyLayout: cfg.Host.KeyLayout,
-		MACAlgorithm: keys.MACAlgorithm(cfg.Host.MAC), Cards: cards, Log: log})
+	srv, err := acquirer.NewServer(ac)
 	if err != nil {
 		return nil, fmt.Errorf("start acquirer simulator: %w", err)
 	}
 	return srv, nil
+}
+
+// AcquirerConfig is the acquirer simulator's configuration for cfg's keys, MAC and
+// test cards.
+func AcquirerConfig(cfg config.Config, log *slog.Logger) (acquirer.Config, error) {
+	tmk, _, err := Keys(cfg)
+	if err != nil {
+		return acquirer.Config{}, err
+	}
+	cards, err := Cards(cfg)
+	if err != nil {
+		return acquirer.Config{}, err
+	}
+	return acquirer.Config{Dialect: iso8583.CUP, TMK: tmk, KeyLayout: cfg.Host.KeyLayout,
+		MACAlgorithm: keys.MACAlgorithm(cfg.Host.MAC), Cards: cards, Log: log}, nil
 }
 
 // Run recovers what a crash left in the journal, signs in (a failure is shown on
@@ -278,9 +288,11 @@ func (t *Terminal) Run(ctx context.Context) error {
 	t.App.Announce(ctx, msgs.CheckTitle)
 	rep := t.SelfCheck(ctx)
 	t.App.SetGate(rep)
+	// The merchant sees what was checked (the seed: check keyboard, display, reader,
+	// printer and network before use); a problem waits for a key.
+	title, summary := rep.Summary(t.cfg.Lang())
+	t.dev.Display.Show(ctx, hal.Screen{Title: title, Lines: append(summary[:1:1], rep.Lines(t.cfg.Lang())...)})
 	if rep.Worst() != selfcheck.OK && ctx.Err() == nil {
-		title, lines := rep.Summary(t.cfg.Lang())
-		t.dev.Display.Show(ctx, hal.Screen{Title: title, Lines: lines})
 		pause, cancel := context.WithTimeout(ctx, t.cfg.Terminal.ResultTimeout.Duration)
 		t.dev.Keypad.ReadKey(pause)
 		cancel()
@@ -295,7 +307,7 @@ func (t *Terminal) SelfCheck(ctx context.Context) selfcheck.Report {
 	d := t.dev
 	rep := selfcheck.Run(ctx, t.cfg.SelfCheck,
 		selfcheck.CardReader(d.Reader), selfcheck.PINPad(d.PINPad), selfcheck.Printer(d.Printer),
-		selfcheck.Keypad(d.Keypad), selfcheck.JournalIntegrity(t.Journal),
+		selfcheck.Keypad(d.Keypad), selfcheck.Display(d.Display, t.cfg.Lang()), selfcheck.JournalIntegrity(t.Journal),
 		selfcheck.Clock(nil, buildDate, t.Journal, t.cfg.SelfCheck.ClockTolerance),
 		selfcheck.Host(t.Engine, t.cfg.SelfCheck.EchoTimeout), selfcheck.Keys(keyStatus{t}))
 	t.log.Info("self-check", "report", rep)
