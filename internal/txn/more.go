@@ -198,24 +198,7 @@ func (e *Engine) PreAuthVoid(ctx context.Context, stan txtype.STAN, ev hal.CardE
 // amount (at most the authorised amount, as CUP hosts allow a completion of up to
 // the pre-authorised amount).
 func (e *Engine) PreAuthCompletion(ctx context.Context, stan txtype.STAN, amount money.Amount, ev hal.CardEvent) (Result, error) {
-	orig, err := e.FindVoucher(stan)
-	if err != nil {
-		return Result{}, err
-	}
-	if err := Voidable(orig, txtype.PreAuth); err != nil {
-		return Result{}, err
-	}
-	if amount.Minor > orig.Amount.Minor {
-		return Result{}, fail(msgs.RefundTooLarge, fmt.Errorf("completion %d over pre-auth %d", amount.Minor, orig.Amount.Minor))
-	}
-	card, err := e.cardOf(ctx, ev)
-	if err != nil {
-		return Result{}, err
-	}
-	if card.pan.Hash(e.set.PANHashKey) != orig.PANHash {
-		return Result{}, fail(msgs.CardMismatch, fmt.Errorf("card is not the card of record %d", orig.ID))
-	}
-	card, pin, err := e.captureCard(ctx, ev, &card, amount, true)
+	orig, card, pin, err := e.completionOf(ctx, stan, amount, ev, true)
 	if err != nil {
 		return Result{}, err
 	}
@@ -228,29 +211,40 @@ func (e *Engine) PreAuthCompletion(ctx context.Context, stan txtype.STAN, amount
 	return e.online(ctx, &rec, req)
 }
 
+// completionOf finds the pre-authorisation with voucher number stan that a
+// completion of amount may complete, checks that ev is its card, and captures the
+// card (and, when pin, the PIN).
+func (e *Engine) completionOf(ctx context.Context, stan txtype.STAN, amount money.Amount, ev hal.CardEvent, pin bool) (store.Record, cardData, carddata.PINBlock, error) {
+	orig, err := e.FindVoucher(stan)
+	if err != nil {
+		return store.Record{}, cardData{}, carddata.PINBlock{}, err
+	}
+	if err := Voidable(orig, txtype.PreAuth); err != nil {
+		return store.Record{}, cardData{}, carddata.PINBlock{}, err
+	}
+	if amount.Minor > orig.Amount.Minor {
+		return store.Record{}, cardData{}, carddata.PINBlock{}, fail(msgs.RefundTooLarge, fmt.Errorf("completion %d over pre-auth %d", amount.Minor, orig.Amount.Minor))
+	}
+	card, err := e.cardOf(ctx, ev)
+	if err != nil {
+		return store.Record{}, cardData{}, carddata.PINBlock{}, err
+	}
+	if card.pan.Hash(e.set.PANHashKey) != orig.PANHash {
+		return store.Record{}, cardData{}, carddata.PINBlock{}, fail(msgs.CardMismatch, fmt.Errorf("card is not the card of record %d", orig.ID))
+	}
+	card, block, err := e.captureCard(ctx, ev, &card, amount, pin)
+	if err != nil {
+		return store.Record{}, cardData{}, carddata.PINBlock{}, err
+	}
+	return orig, card, block, nil
+}
+
 // CompletionAdvice completes the pre-authorisation with voucher number stan offline
 // (预授权完成通知): the completion is journaled as approved at once, under the
 // pre-authorisation's authorisation code, and the host is told by an advice (0220)
 // that store-and-forward sends before the next online transaction or settlement.
 func (e *Engine) CompletionAdvice(ctx context.Context, stan txtype.STAN, amount money.Amount, ev hal.CardEvent) (Result, error) {
-	orig, err := e.FindVoucher(stan)
-	if err != nil {
-		return Result{}, err
-	}
-	if err := Voidable(orig, txtype.PreAuth); err != nil {
-		return Result{}, err
-	}
-	if amount.Minor > orig.Amount.Minor {
-		return Result{}, fail(msgs.RefundTooLarge, fmt.Errorf("completion %d over pre-auth %d", amount.Minor, orig.Amount.Minor))
-	}
-	card, err := e.cardOf(ctx, ev)
-	if err != nil {
-		return Result{}, err
-	}
-	if card.pan.Hash(e.set.PANHashKey) != orig.PANHash {
-		return Result{}, fail(msgs.CardMismatch, fmt.Errorf("card is not the card of record %d", orig.ID))
-	}
-	card, pin, err := e.captureCard(ctx, ev, &card, amount, false)
+	orig, card, pin, err := e.completionOf(ctx, stan, amount, ev, false)
 	if err != nil {
 		return Result{}, err
 	}
