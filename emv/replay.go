@@ -216,6 +216,30 @@ func Replay(ctx context.Context, opts ReplayOptions, transcript []byte) ([]byte,
 			runErr = tx.CompleteOnline(ctx, *opts.Host)
 		}
 	}
+	res := ResultOf(tx, runErr, opts.Reveal)
+	closeErr := pb.Close()
+	var mm *emvtest.MismatchError
+	if errors.As(closeErr, &mm) && mm.Kind == emvtest.KindLeftover && !full && runErr == nil {
+		res.LeftOver, closeErr = mm.Left, nil
+	}
+	out, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, '\n')
+	if errors.Is(runErr, ErrTranscriptMismatch) {
+		return out, fmt.Errorf("replay: %w", runErr)
+	}
+	if closeErr != nil {
+		return out, fmt.Errorf("replay: %w", closeErr)
+	}
+	return out, nil
+}
+
+// ResultOf is the result Replay prints, built from a transaction that ran (against
+// a replayed transcript or a live card); runErr is the error of its run, if any.
+// Sensitive tags are masked unless reveal.
+func ResultOf(tx *Transaction, runErr error, reveal bool) ReplayResult {
 	res := ReplayResult{Outcome: tx.Outcome().String(), SelectionRequired: tx.SelectionRequired(), Tags: map[string]string{}}
 	if runErr != nil {
 		res.Error = runErr.Error()
@@ -244,27 +268,11 @@ func Replay(ctx context.Context, opts ReplayOptions, transcript []byte) ([]byte,
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
 	for _, tag := range keys {
-		if opts.Reveal {
+		if reveal {
 			res.Tags[tag.String()] = up(data[tag])
 		} else {
 			res.Tags[tag.String()] = maskValue(tag, data[tag])
 		}
 	}
-	closeErr := pb.Close()
-	var mm *emvtest.MismatchError
-	if errors.As(closeErr, &mm) && mm.Kind == emvtest.KindLeftover && !full && runErr == nil {
-		res.LeftOver, closeErr = mm.Left, nil
-	}
-	out, err := json.MarshalIndent(res, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	out = append(out, '\n')
-	if errors.Is(runErr, ErrTranscriptMismatch) {
-		return out, fmt.Errorf("replay: %w", runErr)
-	}
-	if closeErr != nil {
-		return out, fmt.Errorf("replay: %w", closeErr)
-	}
-	return out, nil
+	return res
 }

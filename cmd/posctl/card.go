@@ -220,7 +220,7 @@ func readCard(ctx context.Context, c emv.Card, opts emv.ReplayOptions) ([]byte, 
 		until = emv.StepComplete
 	}
 	runErr := tx.Run(ctx, min(until, emv.StepGenAC1))
-	out, err := json.MarshalIndent(resultOf(tx, runErr, opts.Reveal), "", "  ")
+	out, err := json.MarshalIndent(emv.ResultOf(tx, runErr, opts.Reveal), "", "  ")
 	if err != nil {
 		return nil, err
 	}

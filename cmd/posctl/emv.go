@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -193,67 +192,4 @@ func emvReplay(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	return exitOK
-}
-
-// resultOf builds the JSON `posctl emv replay` prints from a transaction that ran
-// against a live card, the way emv.Replay builds it from a replayed one. runErr is
-// the error of the run, if any.
-func resultOf(tx *emv.Transaction, runErr error, reveal bool) emv.ReplayResult {
-	res := emv.ReplayResult{Outcome: tx.Outcome().String(), SelectionRequired: tx.SelectionRequired(), Tags: map[string]string{}}
-	if runErr != nil {
-		res.Error = runErr.Error()
-	}
-	res.Candidates = []emv.ReplayCandidate{}
-	for _, c := range tx.Candidates() {
-		res.Candidates = append(res.Candidates, emv.ReplayCandidate{AID: upHex(c.AID), Label: c.Label, Priority: c.Priority, ConfirmationRequired: c.ConfirmationRequired})
-	}
-	if c, ok := tx.Selected(); ok {
-		res.SelectedAID = upHex(c.AID)
-	}
-	res.AIP, res.AFL = upHex(tx.AIP()), upHex(tx.AFL())
-	res.TVR, res.TSI = tx.TVR().String(), tx.TSI().String()
-	if v, ok := tx.Get(0x9F34); ok {
-		res.CVMResults = upHex(v)
-	}
-	if a, ok := tx.ACType(); ok {
-		res.ACType = a.String()
-	}
-	res.ODA = tx.ODAMethod()
-	res.APDUs = tx.Transport().Count()
-	data := tx.Data()
-	tags := make([]tlv.Tag, 0, len(data))
-	for tag := range data {
-		tags = append(tags, tag)
-	}
-	sort.Slice(tags, func(i, j int) bool { return tags[i] < tags[j] })
-	for _, tag := range tags {
-		if reveal {
-			res.Tags[tag.String()] = upHex(data[tag])
-		} else {
-			res.Tags[tag.String()] = maskTag(tag, data[tag])
-		}
-	}
-	return res
-}
-
-func upHex(b []byte) string { return fmt.Sprintf("%X", b) }
-
-// maskTag masks the tags the dictionary marks sensitive as emv.Replay does: 5A and 57
-// keep the first six and last four digits, other sensitive values become asterisks.
-func maskTag(tag tlv.Tag, v []byte) string {
-	s := upHex(v)
-	info, ok := tlv.Lookup(tag)
-	if !ok || !info.Sensitive {
-		return s
-	}
-	if tag == 0x5A || tag == 0x57 {
-		d := s
-		if i := strings.IndexAny(d, "DF"); i >= 0 {
-			d = d[:i]
-		}
-		if len(d) > 10 {
-			return d[:6] + strings.Repeat("*", len(d)-10) + d[len(d)-4:]
-		}
-	}
-	return strings.Repeat("*", len(s))
 }

@@ -107,8 +107,8 @@ func TestEMVReplayUntil(t *testing.T) {
 	}
 }
 
-// resultOf, which `card read` prints for a live card, must give the same JSON as
-// emv.Replay for the same session.
+// emv.ResultOf of a kernel run on a card, as `card read` prints it, must give the
+// same JSON as emv.Replay for the same session.
 func TestResultOfMatchesReplay(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(transcripts, "cup-credit-cda.json"))
 	if err != nil {
@@ -142,12 +142,12 @@ func TestResultOfMatchesReplay(t *testing.T) {
 	pb := emvtest.New(tr)
 	tx := k.NewTransaction(pb, emv.Params{Amount: 5000, Random: zeroReader{}, Overrides: tags})
 	runErr := tx.Run(context.Background(), emv.StepGenAC1)
-	got, err := json.MarshalIndent(resultOf(tx, runErr, false), "", "  ")
+	got, err := json.MarshalIndent(emv.ResultOf(tx, runErr, false), "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(string(want), string(got)+"\n"); diff != "" {
-		t.Errorf("resultOf differs from emv.Replay (-replay +resultOf):\n%s", diff)
+		t.Errorf("ResultOf differs from emv.Replay (-replay +ResultOf):\n%s", diff)
 	}
 	if err := pb.Close(); err != nil {
 		t.Errorf("playback: %v", err)
