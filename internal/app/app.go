@@ -184,15 +184,20 @@ func (a *App) menu(ctx context.Context) {
 }
 
 func (a *App) signIn(ctx context.Context) {
-	title := a.t(msgs.TitleSignIn)
+	a.hostFunction(ctx, msgs.TitleSignIn, a.eng.SignIn, msgs.SignInOK)
+}
+
+// hostFunction runs a host function (sign-in, sign-off, echo) with its progress and
+// result screens: done on success, the failure's message otherwise.
+func (a *App) hostFunction(ctx context.Context, titleCode msgs.Code, run func(context.Context) error, done msgs.Code) {
+	title := a.t(titleCode)
 	a.ui.show(ctx, title, a.t(msgs.Processing))
-	if err := a.eng.SignIn(ctx); err != nil {
-		a.log.Warn("sign-in", "err", err)
+	if err := run(ctx); err != nil {
+		a.log.Warn("host function", "title", titleCode, "err", err)
 		a.ui.message(ctx, title, txn.CodeOf(err), err)
-		a.ui.pause(ctx, a.set.ResultTimeout)
-		return
+	} else {
+		a.ui.show(ctx, title, a.t(done))
 	}
-	a.ui.show(ctx, title, a.t(msgs.SignInOK))
 	a.ui.pause(ctx, a.set.ResultTimeout)
 }
 
@@ -326,25 +331,11 @@ func (a *App) operatorSignOn(ctx context.Context) {
 }
 
 func (a *App) signOff(ctx context.Context) {
-	title := a.t(msgs.TitleSignIn)
-	a.ui.show(ctx, title, a.t(msgs.Processing))
-	if err := a.eng.SignOff(ctx); err != nil {
-		a.ui.message(ctx, title, txn.CodeOf(err), err)
-	} else {
-		a.ui.show(ctx, title, a.t(msgs.SignedOff))
-	}
-	a.ui.pause(ctx, a.set.ResultTimeout)
+	a.hostFunction(ctx, msgs.TitleSignIn, a.eng.SignOff, msgs.SignedOff)
 }
 
 func (a *App) echo(ctx context.Context) {
-	title := a.t(msgs.TitleEcho)
-	a.ui.show(ctx, title, a.t(msgs.Processing))
-	if err := a.eng.Echo(ctx); err != nil {
-		a.ui.message(ctx, title, txn.CodeOf(err), err)
-	} else {
-		a.ui.show(ctx, title, a.t(msgs.EchoOK))
-	}
-	a.ui.pause(ctx, a.set.ResultTimeout)
+	a.hostFunction(ctx, msgs.TitleEcho, a.eng.Echo, msgs.EchoOK)
 }
 
 // query shows today's transactions, three to a page, UP/DOWN to scroll.
