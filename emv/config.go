@@ -151,9 +151,9 @@ func mustHex(s string) []byte {
 
 // DefaultConfig returns the terminal configuration of a CUP attended POS: the UnionPay
 // debit, credit and quasi-credit AIDs, Visa and Mastercard (all partial selection),
-// terminal type 22 (attended, offline with online capability), capabilities E0F8C8
-// (IC/magstripe/manual; plaintext offline PIN, online PIN, signature, no CVM; SDA, DDA,
-// CDA), country and currency 156 (China, CNY), floor limit 0.
+// terminal type 22 (attended, offline with online capability), capabilities E0F9C8
+// (IC/magstripe/manual; plaintext and enciphered offline PIN, online PIN, signature,
+// no CVM, PBOC cardholder ID check; SDA, DDA, CDA), country and currency 156 (China, CNY), floor limit 0.
 func DefaultConfig() Config {
 	tacs := func(a AID) AID {
 		a.TACDenial = mustHex("0010000000")
@@ -174,7 +174,7 @@ func DefaultConfig() Config {
 			tacs(AID{AID: AIDMastercard, Name: "Mastercard", AppVersion: mustHex("0002")}),
 		},
 		Terminal: tlv.Data{
-			0x9F33: mustHex("E0F8C8"),
+			0x9F33: mustHex("E0F9C8"),
 			0x9F35: {0x22},
 			0x9F40: mustHex("6000F0A001"),
 			0x9F1A: {0x01, 0x56},
@@ -204,6 +204,33 @@ type Cardholder interface {
 	Choose(ctx context.Context, cs []Candidate) (int, error)
 	// Confirm asks the cardholder to confirm c.
 	Confirm(ctx context.Context, c Candidate) (bool, error)
+}
+
+// IDChecker is a Cardholder whose attendant can check the cardholder's identity
+// document (CVM 20, PBOC). Without it the kernel treats that CVM as unsupported.
+type IDChecker interface {
+	// CheckID shows doc to the attendant: true when it matches the cardholder.
+	CheckID(ctx context.Context, doc IDDocument) (bool, error)
+}
+
+// IDType is the kind of identity document (9F62).
+type IDType byte
+
+// The identity documents of 9F62.
+const (
+	IDResident  IDType = 0x00 // 身份证
+	IDOfficer   IDType = 0x01 // 军官证
+	IDPassport  IDType = 0x02 // 护照
+	IDEntry     IDType = 0x03 // 入境证
+	IDTemporary IDType = 0x04 // 临时身份证
+	IDOther     IDType = 0x05 // 其它
+)
+
+// IDDocument is the identity document the card names: 9F62 and 9F61. The number is
+// personal data: show it to the attendant, never log it.
+type IDDocument struct {
+	Type   IDType
+	Number string
 }
 
 // PIN entry errors a PINEntry returns.

@@ -92,8 +92,12 @@ const (
 	CVMEncipheredPINSig = 0x05
 	CVMSignature        = 0x1E
 	CVMNoCVM            = 0x1F
-	CVMNotPerformed     = 0x3F
-	cvmApplyNext        = 0x40
+	// CVMCardholderID is PBOC's cardholder ID check (持卡人证件出示): the attendant
+	// compares the identity document named by 9F62/9F61 with the cardholder. The
+	// terminal announces it in 9F33 byte 2 bit 1 [unconfirmed: PBOC 3.0 JR/T 0025].
+	CVMCardholderID = 0x20
+	CVMNotPerformed = 0x3F
+	cvmApplyNext    = 0x40
 )
 
 // CVM results byte 3.
@@ -166,6 +170,9 @@ func (t *Transaction) cvmSupported(code byte) (known, supported bool) {
 		return true, b&0x20 != 0
 	case CVMNoCVM:
 		return true, b&0x08 != 0
+	case CVMCardholderID:
+		_, attended := t.p.Cardholder.(IDChecker)
+		return true, b&0x01 != 0 && attended
 	}
 	return false, false
 }
@@ -254,6 +261,8 @@ func (t *Transaction) performCVM(ctx context.Context, code byte) (byte, error) {
 	case CVMSignature:
 		t.signature = true
 		return CVMResultUnknown, nil
+	case CVMCardholderID:
+		return t.checkCardholderID(ctx)
 	case CVMOnlinePIN:
 		if t.p.PIN == nil {
 			t.tvr.Set(TVRPINPadNotWorking)
@@ -285,6 +294,23 @@ func (t *Transaction) performCVM(ctx context.Context, code byte) (byte, error) {
 		return res, nil
 	}
 	return CVMResultFailed, nil
+}
+
+// checkCardholderID asks the attendant to compare the card's identity document with
+// the cardholder. A card without the document data fails the CVM.
+func (t *Transaction) checkCardholderID(ctx context.Context) (byte, error) {
+	number, kind := t.icc[0x9F61], t.icc[0x9F62]
+	if len(number) == 0 || len(kind) != 1 {
+		return CVMResultFailed, nil
+	}
+	ok, err := t.p.Cardholder.(IDChecker).CheckID(ctx, IDDocument{Type: IDType(kind[0]), Number: string(number)})
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("cardholder id check: %w", err)
+	case !ok:
+		return CVMResultFailed, nil
+	}
+	return CVMResultSuccess, nil
 }
 
 // --- terminal risk management (Book 3 10.6) ---

@@ -278,3 +278,83 @@ func TestCDA_OnlineBothGenACsSigned(t *testing.T) {
 	}
 	check(t, s.result(), result{Outcome: "APPROVED", AC: "TC", TVR: "0000008000", TSI: "F800", CVM: "1E0300"})
 }
+
+// attendant is a Cardholder at an attended terminal: it answers the cardholder ID
+// check (CVM 20) and records the document it was shown.
+type attendant struct {
+	matches bool
+	shown   []emv.IDDocument
+}
+
+func (a *attendant) Choose(context.Context, []emv.Candidate) (int, error) { return 0, nil }
+func (a *attendant) Confirm(context.Context, emv.Candidate) (bool, error) { return true, nil }
+func (a *attendant) CheckID(_ context.Context, doc emv.IDDocument) (bool, error) {
+	a.shown = append(a.shown, doc)
+	return a.matches, nil
+}
+
+// runCVM runs a card whose CVM list is list (and whose records carry tags) to the
+// CVM step with cardholder h.
+func runCVM(t *testing.T, list string, tags map[string]string, h emv.Cardholder) *emv.Transaction {
+	t.Helper()
+	_, p := virtualCard(t, "cup-pboc-credit", nil)
+	chip := *p.Chip
+	chip.CVMList, chip.Tags = list, tags
+	p.Chip = &chip
+	keys, _ := cardLoadKeys(t)
+	c, err := cardNew(p, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := emv.New(testConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := k.NewTransaction(c, emv.Params{Amount: 100, Time: saleTime, Random: fixedRand(0x11), Cardholder: h, Sequence: 1})
+	if err := tx.Run(context.Background(), emv.StepCVM); err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
+func TestCVM_CardholderID(t *testing.T) {
+	const (
+		idOnly   = "0000000000000000" + "2000" + "1E03" // ID check; failing it fails the CVM
+		idOrSign = "0000000000000000" + "6000" + "1E03" // ID check, else signature
+	)
+	idTags := map[string]string{"9F61": "313130313031313939303031303130303130", "9F62": "00"}
+	for _, tc := range []struct {
+		name     string
+		list     string
+		tags     map[string]string
+		h        emv.Cardholder
+		want9F34 string
+		shown    bool
+		failed   bool
+	}{
+		{"attendant confirms", idOnly, idTags, &attendant{matches: true}, "200002", true, false},
+		{"attendant refuses", idOnly, idTags, &attendant{matches: false}, "200001", true, true},
+		{"card has no document", idOnly, nil, &attendant{matches: true}, "200001", false, true},
+		{"no attendant: unsupported, fails", idOnly, idTags, nil, "200001", false, true},
+		{"no attendant: next rule, signature", idOrSign, idTags, nil, "1E0300", false, false},
+		{"attendant refuses: next rule, signature", idOrSign, idTags, &attendant{matches: false}, "1E0300", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tx := runCVM(t, tc.list, tc.tags, tc.h)
+			if v, _ := tx.Get(0x9F34); hexOf(v) != tc.want9F34 {
+				t.Errorf("9F34 = %X, want %s", v, tc.want9F34)
+			}
+			if got := tx.TVR().Has(emv.TVRCardholderVerificationFailed); got != tc.failed {
+				t.Errorf("TVR cardholder verification failed = %v, want %v (TVR %s)", got, tc.failed, tx.TVR())
+			}
+			if a, ok := tc.h.(*attendant); ok {
+				if got := len(a.shown) > 0; got != tc.shown {
+					t.Fatalf("document shown = %v, want %v", got, tc.shown)
+				}
+				if tc.shown && (a.shown[0].Type != emv.IDResident || a.shown[0].Number != "110101199001010010") {
+					t.Errorf("shown %+v", a.shown[0])
+				}
+			}
+		})
+	}
+}

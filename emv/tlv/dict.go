@@ -218,6 +218,8 @@ func newDictionary() map[Tag]TagInfo {
 		// UnionPay (PBOC 3.0) tags that CUP terminals meet in field 55. Not in the EMV
 		// Books; names follow the PBOC specification's English titles.
 		0x9F5D: card("Available Offline Spending Amount", n, 6, 6),
+		0x9F61: sensitive(card("Cardholder ID Number (PBOC)", an, 1, 40)),
+		0x9F62: card("Cardholder ID Type (PBOC)", b, 1, 1),
 		0x9F63: card("Card Product Identification Information", b, 16, 16),
 		0x9F74: card("Electronic Cash Issuer Authorisation Code", a, 6, 6),
 		0x9F79: card("Electronic Cash Balance", n, 6, 6),

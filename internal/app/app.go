@@ -843,13 +843,23 @@ func (s *Screens) Progress(ctx context.Context, code msgs.Code) { s.show(ctx, s.
 
 // ConfirmCard implements txn.Prompter: ENTER confirms, CANCEL refuses.
 func (s *Screens) ConfirmCard(ctx context.Context, maskedPAN, holder string, amount money.Amount) (bool, error) {
-	lines := []string{maskedPAN}
+	lines := []string{s.t(msgs.ConfirmCard), maskedPAN}
 	if holder != "" {
 		lines = append(lines, holder)
 	}
-	lines = append(lines, amount.String(), s.t(msgs.ConfirmPrompt))
+	return s.confirm(ctx, append(lines, amount.String(), s.t(msgs.ConfirmPrompt)))
+}
+
+// ConfirmID implements txn.Prompter: the document's kind and number, ENTER when it
+// matches the cardholder, CANCEL when not.
+func (s *Screens) ConfirmID(ctx context.Context, kind msgs.Code, number string) (bool, error) {
+	return s.confirm(ctx, []string{s.t(msgs.CheckCardholderID), s.t(kind), number, s.t(msgs.ConfirmPrompt)})
+}
+
+// confirm shows lines until ENTER (true) or CANCEL (false).
+func (s *Screens) confirm(ctx context.Context, lines []string) (bool, error) {
 	for {
-		in, err := s.wait(ctx, nil, hal.Screen{Title: s.title, Lines: append([]string{s.t(msgs.ConfirmCard)}, lines...)}, 0)
+		in, err := s.wait(ctx, nil, hal.Screen{Title: s.title, Lines: lines}, 0)
 		if err != nil {
 			return false, err
 		}

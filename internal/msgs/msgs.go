@@ -88,6 +88,13 @@ const (
 	EnterAmount             Code = "enter-amount"
 	AmountTooLarge          Code = "amount-too-large"
 	ConfirmCard             Code = "confirm-card"
+	CheckCardholderID       Code = "check-cardholder-id"
+	IDResident              Code = "id-resident"
+	IDOfficer               Code = "id-officer"
+	IDPassport              Code = "id-passport"
+	IDEntry                 Code = "id-entry"
+	IDTemporary             Code = "id-temporary"
+	IDOther                 Code = "id-other"
 	EnterPIN                Code = "enter-pin"
 	Processing              Code = "processing"
 	Connecting              Code = "connecting"
@@ -219,6 +226,13 @@ var catalogue = map[Code]entry{
 	EnterAmount:             {"请输入金额:", "ENTER AMOUNT:", Info},
 	AmountTooLarge:          {"金额超限", "AMOUNT TOO LARGE", Warning},
 	ConfirmCard:             {"请核对卡号金额 确认?", "CHECK CARD/AMOUNT, ENTER?", Info},
+	CheckCardholderID:       {"请核对持卡人证件", "CHECK CARDHOLDER ID", Info},
+	IDResident:              {"身份证", "RESIDENT ID CARD", Info},
+	IDOfficer:               {"军官证", "OFFICER ID", Info},
+	IDPassport:              {"护照", "PASSPORT", Info},
+	IDEntry:                 {"入境证", "ENTRY PERMIT", Info},
+	IDTemporary:             {"临时身份证", "TEMPORARY ID CARD", Info},
+	IDOther:                 {"其它证件", "OTHER ID", Info},
 	EnterPIN:                {"请持卡人输入密码", "CARDHOLDER PLEASE ENTER PIN", Info},
 	Processing:              {"处理中...", "PROCESSING...", Info},
 	Connecting:              {"连接中...", "CONNECTING...", Info},

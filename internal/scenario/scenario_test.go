@@ -119,11 +119,17 @@ var notShownByScenarios = map[msgs.Code]string{
 	msgs.PrinterFailed:       "a printer error other than paper out or cover open (which scenarios show): the fallback text of an unknown print error",
 	msgs.NotRefundable:       "a refund must name the original's host reference number, which a scenario cannot know in advance",
 	msgs.RiskAfterHours:      "depends on the wall clock; internal/risk tests it with a fixed clock",
+	msgs.IDOfficer:           idKindNotOnTestCard,
+	msgs.IDPassport:          idKindNotOnTestCard,
+	msgs.IDEntry:             idKindNotOnTestCard,
+	msgs.IDTemporary:         idKindNotOnTestCard,
+	msgs.IDOther:             idKindNotOnTestCard,
 }
 
 const (
-	selfCheckOnly = "start-up self-check failure: the simulators start healthy; internal/selfcheck tests it with failing fakes"
-	barredAtStart = "a function barred by a failed start-up check: tested in internal/selfcheck (allow)"
+	selfCheckOnly       = "start-up self-check failure: the simulators start healthy; internal/selfcheck tests it with failing fakes"
+	idKindNotOnTestCard = "the test card's identity document is a resident ID card (9F62 00); the other kinds are names in internal/txn's idKinds"
+	barredAtStart       = "a function barred by a failed start-up check: tested in internal/selfcheck (allow)"
 )
 
 func run(t *testing.T, text string) error {

@@ -74,6 +74,22 @@ func (c chooser) Confirm(ctx context.Context, cand emv.Candidate) (bool, error) 
 	return i == 0 && err == nil, err
 }
 
+// CheckID implements emv.IDChecker: the merchant compares the card's identity
+// document with the cardholder (PBOC CVM 20).
+func (c chooser) CheckID(ctx context.Context, doc emv.IDDocument) (bool, error) {
+	kind, ok := idKinds[doc.Type]
+	if !ok {
+		kind = msgs.IDOther
+	}
+	return c.e.ui.ConfirmID(ctx, kind, doc.Number)
+}
+
+// idKinds names the identity documents of 9F62; an unknown kind is "other".
+var idKinds = map[emv.IDType]msgs.Code{
+	emv.IDResident: msgs.IDResident, emv.IDOfficer: msgs.IDOfficer, emv.IDPassport: msgs.IDPassport,
+	emv.IDEntry: msgs.IDEntry, emv.IDTemporary: msgs.IDTemporary, emv.IDOther: msgs.IDOther,
+}
+
 // chipCardData reads the card data of the inserted chip — application selection and
 // records, no cryptogram — for the transactions that need only the card number and
 // expiry (void, refund, the pre-authorisation family, balance).

@@ -59,6 +59,9 @@ type Prompter interface {
 	ConfirmCard(ctx context.Context, maskedPAN, holder string, amount money.Amount) (bool, error)
 	// TearOff pauses between slip copies until a key or the timeout.
 	TearOff(ctx context.Context, timeout time.Duration) error
+	// ConfirmID shows the cardholder's identity document (its kind and number) for
+	// the merchant to compare with the cardholder: true when it matches.
+	ConfirmID(ctx context.Context, kind msgs.Code, number string) (bool, error)
 	// Choose shows options (chip applications) and returns the index chosen.
 	Choose(ctx context.Context, options []string) (int, error)
 	// Alert shows alarms (abnormal transactions) until a key or a timeout.

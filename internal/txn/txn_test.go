@@ -73,7 +73,8 @@ func (h *fakeHost) count(t txtype.Type) int {
 // prompter confirms every card and never waits.
 type prompter struct{ shown []msgs.Code }
 
-func (p *prompter) Progress(_ context.Context, c msgs.Code) { p.shown = append(p.shown, c) }
+func (p *prompter) Progress(_ context.Context, c msgs.Code)                    { p.shown = append(p.shown, c) }
+func (p *prompter) ConfirmID(context.Context, msgs.Code, string) (bool, error) { return true, nil }
 func (p *prompter) ConfirmCard(context.Context, string, string, money.Amount) (bool, error) {
 	return true, nil
 }
