@@ -23,7 +23,8 @@ import (
 // void, refund, pre-authorisation and its void and completion, balance, settlement
 // (which also takes a backup) — with the journal, the logs and the chip APDU traces
 // kept in files, exports the journal, and scans every file for any test card's full
-// PAN, track 2 and clear PIN block. It fails unless there are no hits.
+// PAN, track 2, clear PIN block and identity document number (9F61, shown to the
+// merchant, never kept). It fails unless there are no hits.
 func TestNoCardDataAtRest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs several scenarios")
@@ -36,7 +37,7 @@ func TestNoCardDataAtRest(t *testing.T) {
 	}
 	log := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	for i, name := range []string{"settlement", "void-sale", "refund", "preauth-and-completion", "balance",
-		"chip-sale-online", "chip-online-pin", "chip-removed-fallback", "sale-no-answer-reversed"} {
+		"chip-sale-online", "chip-online-pin", "chip-removed-fallback", "sale-no-answer-reversed", "chip-id-check"} {
 		sc, err := ParseFile(filepath.Join("../../testdata/scenarios", name+".scn"))
 		if err != nil {
 			t.Fatal(err)
@@ -76,6 +77,10 @@ func TestNoCardDataAtRest(t *testing.T) {
 		secrets = append(secrets, []byte(c.PAN))
 		if tr, err := c.Track2(); err == nil {
 			secrets = append(secrets, []byte(tr.Reveal()), []byte(strings.ReplaceAll(tr.Reveal(), "=", "D")))
+		}
+		if c.Chip != nil && c.Chip.Tags["9F61"] != "" {
+			id, _ := hex.DecodeString(c.Chip.Tags["9F61"])
+			secrets = append(secrets, id, []byte(c.Chip.Tags["9F61"]))
 		}
 		pan, _ := carddata.ParsePAN(c.PAN)
 		if block, err := keys.ClearPINBlock(c.PIN, pan); err == nil {
