@@ -284,7 +284,15 @@ func (r *runner) step(ctx context.Context, st Step) error {
 			}
 		}
 	case "type":
-		for _, c := range a[0] {
+		digits := a[0]
+		if ref, ok := strings.CutPrefix(digits, "@"); ok {
+			v, err := r.lastRecordRef(ref)
+			if err != nil {
+				return r.fail(st, err.Error())
+			}
+			digits = v
+		}
+		for _, c := range digits {
 			if c < '0' || c > '9' {
 				return r.fail(st, "type takes digits only")
 			}
@@ -549,6 +557,22 @@ func (r *runner) expectGolden(st Step, nth, file string) error {
 		return r.fail(st, "slip differs from "+file+" (-want +got):\n"+diff)
 	}
 	return nil
+}
+
+// lastRecordRef is what `type @rrn` and `type @date` type: the host's reference
+// number or date (MMDD) of the last journal record, which a script cannot know.
+func (r *runner) lastRecordRef(ref string) (string, error) {
+	rec, err := r.term.Journal.Last()
+	if err != nil {
+		return "", fmt.Errorf("type @%s: no journal record: %w", ref, err)
+	}
+	switch ref {
+	case "rrn":
+		return rec.RRN, nil
+	case "date":
+		return rec.HostTime.Format("0102"), nil
+	}
+	return "", fmt.Errorf("type @%s: want @rrn or @date", ref)
 }
 
 // expectJournal compares fields of the last journal record: type, state, rc, amount,

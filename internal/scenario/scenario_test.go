@@ -117,7 +117,6 @@ var notShownByScenarios = map[msgs.Code]string{
 	msgs.ChooseApp:           "no test card has two applications; candidate-list choice is tested in emv (steps) and internal/txn",
 	msgs.ChipNotSupported:    "the scenario terminal always has an EMV kernel and every chip transaction reads the chip",
 	msgs.PrinterFailed:       "a printer error other than paper out or cover open (which scenarios show): the fallback text of an unknown print error",
-	msgs.NotRefundable:       "a refund must name the original's host reference number, which a scenario cannot know in advance",
 	msgs.RiskAfterHours:      "depends on the wall clock; internal/risk tests it with a fixed clock",
 	msgs.IDOfficer:           idKindNotOnTestCard,
 	msgs.IDPassport:          idKindNotOnTestCard,
