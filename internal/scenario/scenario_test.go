@@ -109,7 +109,6 @@ var notShownByScenarios = map[msgs.Code]string{
 	msgs.NeedTMK:             barredAtStart,
 	msgs.JournalFailed:       "a failing journal (disk full, corrupt file): tested in internal/txn and cmd/posd, not reachable with a healthy bbolt file",
 	msgs.NotAvailable:        "posd's fatal start-up screen for a non-journal error: the runner starts terminals that work",
-	msgs.KeyCheckFailed:      "a sign-in whose key check values do not match: the acquirer simulator always sends good KCVs; tested in internal/txn",
 	msgs.SendFailed:          "a write error on an open connection: host down shows connect failure instead; tested in internal/hostlink",
 	msgs.SignInNeeded:        "a host answer asking for sign-in (A0 / MAC key unknown): the simulator keeps the session; tested in internal/hostlink",
 	msgs.Timeout:             "the operator or card timeout: scenarios have no clock to advance; the timeouts are context deadlines tested in internal/txn",
