@@ -179,7 +179,8 @@ func (t *Transaction) cvmSupported(code byte) (known, supported bool) {
 
 // VerifyCardholder processes the CVM list (8E): rules in order, conditions with the
 // amounts X and Y, offline plaintext PIN through VERIFY with the try counter, online
-// PIN through Params.PIN, signature, no CVM. It sets 9F34, TVR byte 3 and TSI.
+// PIN through Params.PIN, signature, no CVM, and PBOC's cardholder ID check through
+// a Params.Cardholder that is an IDChecker. It sets 9F34, TVR byte 3 and TSI.
 func (t *Transaction) VerifyCardholder(ctx context.Context) error {
 	if err := t.need(StepCVM); err != nil {
 		return err
