@@ -561,35 +561,32 @@ func (a *App) preAuthMenu(ctx context.Context) {
 				})
 			}
 		case hal.Key3:
-			title := a.t(msgs.TitleCompletion)
-			orig, ok := a.original(ctx, title, txtype.PreAuth)
-			if !ok {
-				return
-			}
-			amount, ok := a.ui.amount(ctx, title, a.set.Currency, a.set.MaxAmount, a.set.InputTimeout)
-			if ok {
-				a.withCard(ctx, title, []string{amount.String()}, nil, func(ev hal.CardEvent) (txn.Result, error) {
-					return a.eng.PreAuthCompletion(ctx, orig.STAN, amount, ev)
-				})
-			}
+			a.completion(ctx, msgs.TitleCompletion, a.eng.PreAuthCompletion)
 		case hal.Key4:
-			title := a.t(msgs.TitleAdvice)
-			orig, ok := a.original(ctx, title, txtype.PreAuth)
-			if !ok {
-				return
-			}
-			amount, ok := a.ui.amount(ctx, title, a.set.Currency, a.set.MaxAmount, a.set.InputTimeout)
-			if ok {
-				a.withCard(ctx, title, []string{amount.String()}, nil, func(ev hal.CardEvent) (txn.Result, error) {
-					return a.eng.CompletionAdvice(ctx, orig.STAN, amount, ev)
-				})
-			}
+			a.completion(ctx, msgs.TitleAdvice, a.eng.CompletionAdvice)
 		case hal.KeyCancel:
 			return
 		default:
 			continue
 		}
 		return
+	}
+}
+
+// completion completes a pre-authorisation chosen by voucher number, online or by
+// advice (complete is the engine's function for the one or the other).
+func (a *App) completion(ctx context.Context, titleCode msgs.Code,
+	complete func(context.Context, txtype.STAN, money.Amount, hal.CardEvent) (txn.Result, error)) {
+	title := a.t(titleCode)
+	orig, ok := a.original(ctx, title, txtype.PreAuth)
+	if !ok {
+		return
+	}
+	amount, ok := a.ui.amount(ctx, title, a.set.Currency, a.set.MaxAmount, a.set.InputTimeout)
+	if ok {
+		a.withCard(ctx, title, []string{amount.String()}, nil, func(ev hal.CardEvent) (txn.Result, error) {
+			return complete(ctx, orig.STAN, amount, ev)
+		})
 	}
 }
 
