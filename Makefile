@@ -36,8 +36,7 @@ unit: ## every package's tests, scenarios included (internal/scenario runs testd
 
 pcsc-test: ## hal/pcsc against a real pcscd with the vpcd virtual reader; the pcsc build of the commands
 	$(GO) build -tags pcsc -o /dev/null ./cmd/posd
-	@scripts/pcscd/start.sh
-	@trap 'scripts/pcscd/stop.sh' EXIT; $(GO) test -count=1 -tags pcsc ./hal/pcsc/...
+	$(GO) test -count=1 -tags pcsc ./hal/pcsc/...  # TestMain starts pcscd (and so may restart it) and stops it
 
 integration: ## whole transactions through posd, devsim and acquirer-sim as real processes on pcscd+vpcd, ptys and TCP
 	@scripts/integration.sh

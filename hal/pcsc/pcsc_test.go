@@ -10,18 +10,16 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/ebfe/scard"
 	gocmp "github.com/google/go-cmp/cmp"
 
 	"countertop/hal"
 	"countertop/hal/pcsc"
+	"countertop/hal/pcsc/pcscdtest"
 	"countertop/hal/pcsc/vpcd"
 )
 
@@ -34,54 +32,21 @@ const readerName = "Virtual PCD 00 00"
 var vpcdAddr = "127.0.0.1:" + cmp.Or(os.Getenv("COUNTERTOP_VPCD_PORT"), "31963")
 
 var (
-	setupErr error  // why the PC/SC stack is unusable
-	scripts  string // scripts/pcscd
-	started  bool   // TestMain started pcscd (and may stop and restart it)
+	setupErr error            // why the PC/SC stack is unusable
+	stack    *pcscdtest.Stack // pcscd, started by TestMain when none ran
 )
 
 // TestMain checks the installation and starts pcscd when none runs, stopping it at the
 // end (scripts/pcscd/start.sh and stop.sh).
 func TestMain(m *testing.M) {
-	scripts, _ = filepath.Abs(filepath.Join("..", "..", "scripts", "pcscd"))
-	setupErr = installed()
-	if setupErr == nil && !pcscdRunning() {
-		out, err := exec.Command(filepath.Join(scripts, "start.sh")).CombinedOutput()
-		if err != nil {
-			setupErr = fmt.Errorf("scripts/pcscd/start.sh: %v\n%s", err, out)
-		}
-		started = err == nil
-	}
+	root, _ := filepath.Abs(filepath.Join("..", ".."))
+	stack, setupErr = pcscdtest.Start(root)
 	code := m.Run()
-	if started {
-		if out, err := exec.Command(filepath.Join(scripts, "stop.sh")).CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "scripts/pcscd/stop.sh: %v\n%s", err, out)
-			code = 1
-		}
+	if err := stack.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
 	}
 	os.Exit(code)
-}
-
-func installed() error {
-	var missing []string
-	if _, err := exec.LookPath("pcscd"); err != nil {
-		missing = append(missing, "pcscd")
-	}
-	if _, err := os.Stat("/usr/lib/pcsc/drivers/serial/libifdvpcd.so"); err != nil {
-		missing = append(missing, "vsmartcard-vpcd")
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("%s not installed", strings.Join(missing, " and "))
-	}
-	return nil
-}
-
-func pcscdRunning() bool {
-	c, err := scard.EstablishContext()
-	if err != nil {
-		return false
-	}
-	c.Release()
-	return true
 }
 
 // needPCSC fails the test when the stack is missing, unless COUNTERTOP_SKIP_PCSC=1.
@@ -244,8 +209,8 @@ func TestOpenUnknownReader(t *testing.T) {
 
 func script(t testing.TB, name string) {
 	t.Helper()
-	if out, err := exec.Command(filepath.Join(scripts, name)).CombinedOutput(); err != nil {
-		t.Fatalf("scripts/pcscd/%s: %v\n%s", name, err, out)
+	if err := stack.Script(name); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -253,7 +218,7 @@ func script(t testing.TB, name string) {
 // ErrDeviceGone, and a reader opened after the restart works again.
 func TestPCSCDGone(t *testing.T) {
 	needPCSC(t)
-	if !started {
+	if !stack.Started() {
 		t.Skip("pcscd was not started by this test binary; not stopping someone else's")
 	}
 	r := open(t)

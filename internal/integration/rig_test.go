@@ -23,6 +23,7 @@ import (
 
 	"github.com/ebfe/scard"
 
+	"countertop/hal/pcsc/pcscdtest"
 	"countertop/store"
 )
 
@@ -43,16 +44,8 @@ var (
 // (-tags pcsc), devsim and acquirer-sim once.
 func TestMain(m *testing.M) {
 	root, _ := filepath.Abs(filepath.Join("..", ".."))
-	scripts := filepath.Join(root, "scripts", "pcscd")
-	started := false
-	setupErr = installed()
-	if setupErr == nil && !pcscdRunning() {
-		out, err := exec.Command(filepath.Join(scripts, "start.sh")).CombinedOutput()
-		if err != nil {
-			setupErr = fmt.Errorf("scripts/pcscd/start.sh: %v\n%s", err, out)
-		}
-		started = err == nil
-	}
+	stack, err := pcscdtest.Start(root)
+	setupErr = err
 	dir, err := os.MkdirTemp("", "countertop-integration-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -63,36 +56,11 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
-	if started {
-		if out, err := exec.Command(filepath.Join(scripts, "stop.sh")).CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "scripts/pcscd/stop.sh: %v\n%s", err, out)
-			code = 1
-		}
+	if err := stack.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
 	}
 	os.Exit(code)
-}
-
-func installed() error {
-	var missing []string
-	if _, err := exec.LookPath("pcscd"); err != nil {
-		missing = append(missing, "pcscd")
-	}
-	if _, err := os.Stat("/usr/lib/pcsc/drivers/serial/libifdvpcd.so"); err != nil {
-		missing = append(missing, "vsmartcard-vpcd")
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("%s not installed", strings.Join(missing, " and "))
-	}
-	return nil
-}
-
-func pcscdRunning() bool {
-	c, err := scard.EstablishContext()
-	if err != nil {
-		return false
-	}
-	c.Release()
-	return true
 }
 
 // build compiles the three binaries in parallel, within two minutes.
