@@ -34,7 +34,7 @@ func BenchmarkUnpackSale(b *testing.B) {
 func BenchmarkMoovUnpackSaleOurs(b *testing.B) { benchMoovUnpack(b, CUP.Spec) }
 
 func BenchmarkMoovUnpackSaleStockBCD(b *testing.B) {
-	benchMoovUnpack(b, cupSpec("stock", stockEncoders))
+	benchMoovUnpack(b, cupSpec("stock", stockEncoders, 8))
 }
 
 func benchMoovUnpack(b *testing.B, spec *moov.MessageSpec) {
@@ -49,7 +49,7 @@ func benchMoovUnpack(b *testing.B, spec *moov.MessageSpec) {
 
 // BenchmarkMoovPackSaleStockBCD is moov's Pack with the stock BCD encoders.
 func BenchmarkMoovPackSaleStockBCD(b *testing.B) {
-	msg := moov.NewMessage(cupSpec("stock", stockEncoders))
+	msg := moov.NewMessage(cupSpec("stock", stockEncoders, 8))
 	if err := msg.Unpack(saleBody(b)); err != nil {
 		b.Fatal(err)
 	}

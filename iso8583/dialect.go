@@ -118,7 +118,7 @@ func mustDialect(d Dialect) *Dialect {
 // CUP is the China UnionPay POS terminal dialect (doc cup-pos-8583.md §4).
 var CUP = mustDialect(Dialect{
 	Name:            "cup-pos",
-	Spec:            cupSpec("CUP POS 8583", ourEncoders),
+	Spec:            cupSpec("CUP POS 8583", ourEncoders, 8),
 	TPDU:            [5]byte{0x60, 0x00, 0x03, 0x00, 0x00},
 	Header:          [6]byte{0x60, 0x31, 0x00, 0x31, 0x00, 0x00},
 	MAC:             "cup-ecb",
@@ -128,6 +128,29 @@ var CUP = mustDialect(Dialect{
 	SecurityControl: "2600000000000000",
 	Transactions:    cupTransactions,
 })
+
+// CUPSM4 is the CUP POS dialect of a terminal on national cryptography (国密): SM4
+// working keys under an SM4 TMK, the CUP SM4 MAC, and 16-byte PIN blocks in field 52
+// (keys.ClearPINBlockSM4 under the SM4 PIN key). Field 53's algorithm digit for SM4
+// is [unconfirmed]: the acquirer's specification decides it (docs/sm4.md).
+var CUPSM4 = mustDialect(Dialect{
+	Name:            "cup-pos-sm4",
+	Spec:            cupSpec("CUP POS 8583 SM4", ourEncoders, 16),
+	TPDU:            CUP.TPDU,
+	Header:          CUP.Header,
+	MAC:             "cup-sm4",
+	KeyScheme:       CUP.KeyScheme,
+	ReadCapability:  CUP.ReadCapability,
+	PINCapture:      CUP.PINCapture,
+	SecurityControl: "2400000000000000", // [unconfirmed] 53.2 = 4 for SM4
+	Transactions:    cupTransactions,
+})
+
+// Dialects are the host dialects by the name configuration (host.dialect) and
+// posctl (--dialect) use.
+func Dialects() map[string]*Dialect {
+	return map[string]*Dialect{"cup": CUP, "cup-sm4": CUPSM4}
+}
 
 // NewMessage returns an empty message of the dialect's spec.
 func (d *Dialect) NewMessage() *moov.Message { return moov.NewMessage(d.Spec) }

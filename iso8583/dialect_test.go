@@ -19,7 +19,7 @@ import (
 )
 
 func TestSpecValid(t *testing.T) {
-	for _, spec := range []*moov.MessageSpec{CUP.Spec, cupSpec("stock", stockEncoders)} {
+	for _, spec := range []*moov.MessageSpec{CUP.Spec, cupSpec("stock", stockEncoders, 8)} {
 		if err := spec.Validate(); err != nil {
 			t.Fatalf("%s: %v", spec.Name, err)
 		}

@@ -62,7 +62,7 @@ var cupFields = []struct {
 	{44, "Additional Response Data", kindText, false, 25, "", "LL"},
 	{48, "Additional Data - Private", kindDigits, false, 322, "L", "LLL"},
 	{49, "Currency Code, Transaction", kindText, true, 3, "", ""},
-	{52, "PIN Data", kindBinary, true, 8, "", ""},
+	{52, "PIN Data", kindBinary, true, 8, "", ""}, // the length is the dialect's (cupSpec)
 	{53, "Security Related Control Information", kindDigits, true, 16, "R", ""},
 	{54, "Balance Amount", kindText, false, 120, "", "LLL"},
 	{55, "ICC Data", kindBinary, false, 255, "", "LLL"},
@@ -84,14 +84,18 @@ func kindOf(id int) (fieldKind, bool) {
 	return 0, false
 }
 
-// cupSpec builds the CUP POS message spec with the given BCD encoders.
-func cupSpec(name string, enc encoders) *moov.MessageSpec {
+// cupSpec builds the CUP POS message spec with the given BCD encoders and a field 52
+// of pinBlockLen bytes (8 for DES and 3DES PIN keys, 16 for SM4).
+func cupSpec(name string, enc encoders, pinBlockLen int) *moov.MessageSpec {
 	fields := map[int]field.Field{
 		0: field.NewString(&field.Spec{Length: 4, Description: "Message Type Indicator", Enc: enc.bcd, Pref: prefix.BCD.Fixed}),
 		1: field.NewBitmap(&field.Spec{Length: 8, Description: "Bitmap", Enc: encoding.Binary, Pref: prefix.Binary.Fixed, DisableAutoExpand: true}),
 	}
 	for _, f := range cupFields {
 		s := &field.Spec{Length: f.max, Description: f.desc}
+		if f.id == 52 {
+			s.Length = pinBlockLen
+		}
 		switch f.kind {
 		case kindDigits:
 			s.Enc = enc.bcd

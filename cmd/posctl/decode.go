@@ -19,13 +19,11 @@ import (
 var stdin io.Reader = os.Stdin
 
 // dialects are the host dialects decode iso knows, by the name --dialect takes.
-var dialects = map[string]*iso8583.Dialect{
-	"cup": iso8583.CUP,
-}
+var dialects = iso8583.Dialects()
 
 const (
-	decodeUsage    = "usage: posctl decode iso [--dialect cup] [--framing cup|none] [--mask] HEX|-\n       posctl decode tlv [--mask] HEX|-"
-	decodeISOUsage = "usage: posctl decode iso [--dialect cup] [--framing cup|none] [--mask] HEX|-"
+	decodeUsage    = "usage: posctl decode iso [--dialect cup|cup-sm4] [--framing cup|none] [--mask] HEX|-\n       posctl decode tlv [--mask] HEX|-"
+	decodeISOUsage = "usage: posctl decode iso [--dialect cup|cup-sm4] [--framing cup|none] [--mask] HEX|-"
 	decodeTLVUsage = "usage: posctl decode tlv [--mask] HEX|-"
 	maskHelp       = "mask cardholder data (PAN but its last 4 digits, tracks, expiry, PIN block, sensitive EMV tags) for output that will be shared"
 )

@@ -64,12 +64,17 @@ func hostFrames(t *testing.T) []string {
 	return files
 }
 
-// Every golden host frame decodes to its golden JSON.
+// Every golden host frame decodes to its golden JSON; sm4-* frames under the
+// national-cryptography dialect.
 func TestDecodeISOGolden(t *testing.T) {
 	for _, f := range hostFrames(t) {
 		name := strings.TrimSuffix(filepath.Base(f), ".hex")
 		t.Run(name, func(t *testing.T) {
-			code, out, errOut := call(runDecode, "iso", readHex(t, f))
+			dialect := "cup"
+			if strings.HasPrefix(name, "sm4-") {
+				dialect = "cup-sm4"
+			}
+			code, out, errOut := call(runDecode, "iso", "--dialect", dialect, readHex(t, f))
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}

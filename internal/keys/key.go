@@ -145,19 +145,29 @@ func (k Key) Block() (cipher.Block, error) {
 // KCV is the key check value: the first 4 bytes of the key's encryption of a zero
 // block (8 bytes for DES and 3DES, 16 for SM4). It is nil for the zero Key.
 func KCV(k Key) []byte {
+	z := zeroBlockCipher(k)
+	if z == nil {
+		return nil
+	}
+	return z[:4]
+}
+
+// zeroBlockCipher is k's encryption of a zero block, nil for the zero Key.
+func zeroBlockCipher(k Key) []byte {
 	b, err := k.Block()
 	if err != nil {
 		return nil
 	}
 	z := make([]byte, b.BlockSize())
 	b.Encrypt(z, z)
-	return z[:4]
+	return z
 }
 
-// CheckKCV reports ErrCheckValue unless kcv is a prefix (at least 2 bytes) of k's
-// check value.
+// CheckKCV reports ErrCheckValue unless kcv is a prefix (at least 2 bytes, at most
+// a block) of k's encryption of a zero block. Hosts send 4 bytes; some SM4 hosts
+// send 8.
 func CheckKCV(k Key, kcv []byte) error {
-	got := KCV(k)
+	got := zeroBlockCipher(k)
 	if len(kcv) < 2 || len(kcv) > len(got) || subtle.ConstantTimeCompare(got[:len(kcv)], kcv) != 1 {
 		return ErrCheckValue
 	}

@@ -452,3 +452,152 @@ func FuzzParseWorkingKeys(f *testing.F) {
 		}
 	})
 }
+
+// The SM4 vectors below are from a published walk-through of an SM4 PIN pad
+// (blog.csdn.net/M_Kerry/article/details/104625499): a TMK, a PIN key as a sign-in
+// reply carries it with its 8-byte check value, and the clear 16-byte PIN block.
+const (
+	sm4VectorTMK      = "1234567890ABCDEFABCDEF0987654321"
+	sm4VectorPIKUnder = "3D66234C49E4296FF9C78D8BACBD6A76"
+	sm4VectorPIKCheck = "861E83E31FAEBF10"
+)
+
+func TestPINBlockSM4Vector(t *testing.T) {
+	pan := mustPAN(t, "6230606601007726888")
+	got, err := ClearPINBlockSM4("123654", pan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := fmt.Sprintf("%X", got); g != "06123654FFFFFFFFFFFF99FEFF88D977" {
+		t.Errorf("ClearPINBlockSM4 = %s, want 06123654FFFFFFFFFFFF99FEFF88D977", g)
+	}
+	if pin, err := PINFromBlock(got, pan); err != nil || pin != "123654" {
+		t.Errorf("PINFromBlock(16 bytes) = %q, %v; want 123654", pin, err)
+	}
+	// The 8-byte block of the same PIN is the first half of the PIN field, with
+	// the PAN digits in its last 6 bytes instead.
+	short, err := ClearPINBlock("123654", pan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(short, got[:8]) {
+		t.Error("the 8- and 16-byte blocks share their first half; the PAN field is misplaced")
+	}
+}
+
+func TestEncipherPIN(t *testing.T) {
+	pan := mustPAN(t, "6230606601007726888")
+	tmk, err := ParseHexSM4Key(sm4VectorTMK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	under, _ := hex.DecodeString(sm4VectorPIKUnder)
+	clear, err := DecryptECB(tmk, under)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm4PIK, err := NewSM4Key(clear)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		pik  Key
+		size int
+	}{
+		{"3des", mustKey(t, "0123456789ABCDEFFEDCBA9876543210"), 8},
+		{"sm4", sm4PIK, 16},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			enc, err := EncipherPIN(tt.pik, "123654", pan)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(enc) != tt.size || PINBlockLenFor(tt.pik) != tt.size {
+				t.Fatalf("block of %d bytes (PINBlockLenFor %d), want %d", len(enc), PINBlockLenFor(tt.pik), tt.size)
+			}
+			dec, err := DecryptPINBlock(tt.pik, enc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := clearPINBlock("123654", pan, tt.size)
+			if !bytes.Equal(dec, want) {
+				t.Errorf("decrypted block %X, want %X", dec, want)
+			}
+			pin, err := DecipherPIN(tt.pik, enc, pan)
+			if err != nil || pin != "123654" {
+				t.Errorf("DecipherPIN = %q, %v; want 123654", pin, err)
+			}
+			if pin, err := DecipherPIN(tt.pik, enc, mustPAN(t, "6230606601007726003")); err == nil && pin == "123654" {
+				t.Error("DecipherPIN with another PAN recovered the PIN")
+			}
+		})
+	}
+	if _, err := DecipherPIN(sm4PIK, make([]byte, 8), pan); !errors.Is(err, ErrPINBlock) {
+		t.Errorf("DecipherPIN of 8 bytes under an sm4 key = %v, want ErrPINBlock", err)
+	}
+	if _, err := DecipherPIN(mustKey(t, "0123456789ABCDEFFEDCBA9876543210"), make([]byte, 16), pan); !errors.Is(err, ErrPINBlock) {
+		t.Errorf("DecipherPIN of 16 bytes under a 3des key = %v, want ErrPINBlock", err)
+	}
+}
+
+func TestWorkingKeysSM4(t *testing.T) {
+	tmk, err := ParseHexSM4Key(sm4VectorTMK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The published PIK with the first 4 bytes of its check value, twice (as PIK
+	// and as MAK): ParseWorkingKeys must decrypt it under the SM4 TMK and accept it.
+	part, _ := hex.DecodeString(sm4VectorPIKUnder + sm4VectorPIKCheck[:8])
+	wk, err := ParseWorkingKeys(append(append([]byte(nil), part...), part...), tmk)
+	if err != nil {
+		t.Fatalf("ParseWorkingKeys(published vector): %v", err)
+	}
+	if wk.PIK.Kind() != KindSM4 || wk.MAK.Kind() != KindSM4 {
+		t.Errorf("kinds %s, %s; want sm4", wk.PIK.Kind(), wk.MAK.Kind())
+	}
+	if got := fmt.Sprintf("%X", wk.PIK.Bytes()); got != "F351D490994603795C6EBEE8FAEBB481" {
+		t.Errorf("PIK = %s", got)
+	}
+	full, _ := hex.DecodeString(sm4VectorPIKCheck)
+	if err := CheckKCV(wk.PIK, full); err != nil {
+		t.Errorf("CheckKCV(8-byte published check value) = %v", err)
+	}
+	bad := append([]byte(nil), part...)
+	bad[len(bad)-1] ^= 1
+	if _, err := ParseWorkingKeys(append(bad, part...), tmk); !errors.Is(err, ErrCheckValue) {
+		t.Errorf("ParseWorkingKeys(bad check value) = %v, want ErrCheckValue", err)
+	}
+
+	pik, _ := ParseHexSM4Key("00112233445566778899AABBCCDDEEFF")
+	mak, _ := ParseHexSM4Key("FFEEDDCCBBAA99887766554433221100")
+	tdk, _ := ParseHexSM4Key("0F1E2D3C4B5A69788796A5B4C3D2E1F0")
+	for _, layout := range []int{Layout40, Layout60} {
+		var tp *Key
+		if layout == Layout60 {
+			tp = &tdk
+		}
+		f62, err := EncodeWorkingKeys(tmk, pik, mak, tp, layout)
+		if err != nil {
+			t.Fatalf("EncodeWorkingKeys(%d): %v", layout, err)
+		}
+		wk, err := ParseWorkingKeys(f62, tmk)
+		if err != nil {
+			t.Fatalf("ParseWorkingKeys(%d): %v", layout, err)
+		}
+		if !wk.PIK.Equal(pik) || !wk.MAK.Equal(mak) || wk.HasTDK != (layout == Layout60) || (tp != nil && !wk.TDK.Equal(tdk)) {
+			t.Errorf("layout %d: keys do not round-trip", layout)
+		}
+		// The same bytes under a 3DES TMK of the same bits are wrong keys.
+		des, _ := ParseHexKey(sm4VectorTMK)
+		if _, err := ParseWorkingKeys(f62, des); !errors.Is(err, ErrCheckValue) {
+			t.Errorf("layout %d under a 3des tmk: %v, want ErrCheckValue", layout, err)
+		}
+	}
+	if _, err := EncodeWorkingKeys(tmk, mustKey(t, "0123456789ABCDEFFEDCBA9876543210"), mak, nil, Layout40); !errors.Is(err, ErrKeyKind) {
+		t.Errorf("a 3des pik under an sm4 tmk: %v, want ErrKeyKind", err)
+	}
+	if _, err := ParseWorkingKeys(make([]byte, Layout24), tmk); !errors.Is(err, ErrKeyLength) {
+		t.Errorf("layout 24 under an sm4 tmk: %v, want ErrKeyLength", err)
+	}
+}

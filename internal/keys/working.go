@@ -24,8 +24,10 @@ const (
 )
 
 // ParseWorkingKeys decrypts the working keys of a sign-in reply's field 62 under tmk
-// (3DES-ECB, DES for a single-length TMK) and checks each against its check value
-// (ErrCheckValue). It knows the 24-, 40- and 60-byte layouts.
+// and checks each against its check value (ErrCheckValue). It knows the 24-, 40- and
+// 60-byte layouts. Under a DES-family TMK (3DES-ECB, DES for a single-length one)
+// the working keys are DES-family keys; under an SM4 TMK (SM4-ECB) they are SM4 keys,
+// 16 bytes each, in the 40- and 60-byte layouts only.
 func ParseWorkingKeys(f62 []byte, tmk Key) (WorkingKeys, error) {
 	var kl int
 	switch len(f62) {
@@ -36,8 +38,12 @@ func ParseWorkingKeys(f62 []byte, tmk Key) (WorkingKeys, error) {
 	default:
 		return WorkingKeys{}, fmt.Errorf("working keys: field 62 of %d bytes (want 24, 40 or 60): %w", len(f62), ErrKeyLength)
 	}
-	if tmk.kind != KindDES || tmk.n == 0 {
-		return WorkingKeys{}, fmt.Errorf("working keys: tmk: %w", ErrKeyKind)
+	if tmk.n == 0 {
+		return WorkingKeys{}, fmt.Errorf("working keys: no tmk: %w", ErrKeyKind)
+	}
+	sm4 := tmk.kind == KindSM4
+	if sm4 && kl != 16 {
+		return WorkingKeys{}, fmt.Errorf("working keys: field 62 of %d bytes under an sm4 tmk (want 40 or 60): %w", len(f62), ErrKeyLength)
 	}
 	part := func(i int) ([]byte, []byte) {
 		off := i * (kl + 4)
@@ -51,7 +57,7 @@ func ParseWorkingKeys(f62 []byte, tmk Key) (WorkingKeys, error) {
 	}
 	for i := 0; i < n; i++ {
 		enc, kcv := part(i)
-		if i == 1 && kl == 16 && bytes.Equal(enc[8:], make([]byte, 8)) {
+		if !sm4 && i == 1 && kl == 16 && bytes.Equal(enc[8:], make([]byte, 8)) {
 			// [unconfirmed] the zero half is in the encrypted form, as hosts send
 			// a single-length MAK padded to 16 bytes.
 			enc = enc[:8]
@@ -60,10 +66,14 @@ func ParseWorkingKeys(f62 []byte, tmk Key) (WorkingKeys, error) {
 		if err != nil {
 			return WorkingKeys{}, fmt.Errorf("working keys: %s: %w", names[i], err)
 		}
-		if i == 1 && len(clear) == 16 && bytes.Equal(clear[8:], make([]byte, 8)) {
+		if !sm4 && i == 1 && len(clear) == 16 && bytes.Equal(clear[8:], make([]byte, 8)) {
 			clear = clear[:8] // the same rule when the zero half was encrypted too
 		}
-		k, err := NewKey(clear)
+		newKey := NewKey
+		if sm4 {
+			newKey = NewSM4Key
+		}
+		k, err := newKey(clear)
 		if err != nil {
 			return WorkingKeys{}, fmt.Errorf("working keys: %s: %w", names[i], err)
 		}
@@ -89,13 +99,18 @@ func ParseWorkingKeys(f62 []byte, tmk Key) (WorkingKeys, error) {
 // the keys encrypted under tmk, each followed by its check value, in the given
 // layout (24, 40 or 60). Layout 24 takes single-length keys; 40 and 60 take a
 // double-length PIK and a single- or double-length MAK; 60 needs a double-length tdk.
+// The working keys must be of the TMK's kind: SM4 keys under an SM4 TMK (layouts 40
+// and 60).
 func EncodeWorkingKeys(tmk Key, pik, mak Key, tdk *Key, layout int) ([]byte, error) {
-	if tmk.kind != KindDES || tmk.n == 0 {
-		return nil, fmt.Errorf("encode working keys: tmk: %w", ErrKeyKind)
+	if tmk.n == 0 {
+		return nil, fmt.Errorf("encode working keys: no tmk: %w", ErrKeyKind)
 	}
 	var out []byte
 	add := func(name string, k Key, width int) error {
-		if k.kind != KindDES || (k.Len() != width && !(name == "mak" && width == 16 && k.Len() == 8)) {
+		if k.kind != tmk.kind {
+			return fmt.Errorf("encode working keys: %s key under a %s tmk: %w", k.kind, tmk.kind, ErrKeyKind)
+		}
+		if k.Len() != width && !(k.kind == KindDES && name == "mak" && width == 16 && k.Len() == 8) {
 			return fmt.Errorf("encode working keys: %s of %d bytes in layout %d: %w", name, k.Len(), layout, ErrKeyLength)
 		}
 		enc, err := EncryptECB(tmk, k.Bytes())
