@@ -102,7 +102,8 @@ type PINEntry struct {
 // only as an encrypted PIN block.
 type PINPad interface {
 	// ReadPIN collects a PIN and returns it as an ISO 9564 format 0 block encrypted
-	// under the pad's PIN key. Cancelling ctx aborts the entry on the pad.
+	// under the pad's PIN key (16 bytes, format 0 widened, under an SM4 key).
+	// Cancelling ctx aborts the entry on the pad.
 	ReadPIN(ctx context.Context, e PINEntry) (carddata.PINBlock, error)
 	// Show puts short text on the pad's own screen ("RMB 12.34", "THANK YOU").
 	Show(ctx context.Context, lines ...string) error

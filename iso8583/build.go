@@ -276,7 +276,7 @@ func (d *Dialect) cardFields(b *builder, req Request, reversal bool) error {
 		b.set(35, strings.ReplaceAll(req.Track2.Reveal(), "=", "D"))
 	}
 	if pin {
-		if n, want := len(req.PINBlock.Reveal()), d.Spec.Fields[52].Spec().Length; n != want {
+		if n, want := len(req.PINBlock.Reveal()), d.PINBlockLen(); n != want {
 			return fmt.Errorf("pin block of %d bytes, the dialect takes %d: %w", n, want, ErrMissing)
 		}
 		b.set(26, d.PINCapture)

@@ -152,6 +152,10 @@ func Dialects() map[string]*Dialect {
 	return map[string]*Dialect{"cup": CUP, "cup-sm4": CUPSM4}
 }
 
+// PINBlockLen is the size of field 52: 8 bytes under DES-family PIN keys, 16 under
+// SM4 (keys.PINBlockLenFor of the PIN key must agree).
+func (d *Dialect) PINBlockLen() int { return d.Spec.Fields[52].Spec().Length }
+
 // NewMessage returns an empty message of the dialect's spec.
 func (d *Dialect) NewMessage() *moov.Message { return moov.NewMessage(d.Spec) }
 

@@ -4,7 +4,10 @@
 // declines by the test-card profiles and an optional rules file, and logs (slog text,
 // stderr) every exchange with card data masked.
 //
-//	acquirer-sim [-listen 127.0.0.1:5800] [-tmk HEX] [-cards DIR] [-rules FILE] [-layout 40|60] [-v]
+//	acquirer-sim [-listen 127.0.0.1:5800] [-dialect cup|cup-sm4] [-tmk HEX] [-cards DIR] [-rules FILE] [-layout 40|60] [-v]
+//
+// With -dialect cup-sm4 (national cryptography) the TMK is an SM4 key, the working
+// keys are SM4 keys, MACs are CUP SM4 and PIN blocks 16 bytes.
 //
 // It stops cleanly on SIGINT or SIGTERM. It imports internal/acquirer and what that
 // needs; never hal, store or hostlink.
@@ -36,6 +39,7 @@ func main() {
 
 func run() error {
 	listen := flag.String("listen", "127.0.0.1:5800", "address to listen on")
+	dialectName := flag.String("dialect", "cup", "host dialect: cup (DES/3DES keys) or cup-sm4 (SM4 keys, MAC and PIN blocks)")
 	tmkHex := flag.String("tmk", acquirer.TestTMK, "terminal master key, 32 hex digits (default: the documented test TMK)")
 	cardsDir := flag.String("cards", "", "directory of card profiles (default: the embedded testdata/cards)")
 	rulesFile := flag.String("rules", "", "JSON rules file (format: internal/acquirer Rules; sample testdata/acquirer/rules.json)")
@@ -52,7 +56,15 @@ func run() error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	tmk, err := keys.ParseHexKey(*tmkHex)
+	d, ok := iso8583.Dialects()[*dialectName]
+	if !ok {
+		return fmt.Errorf("-dialect %q: not cup or cup-sm4", *dialectName)
+	}
+	parse := keys.ParseHexKey
+	if d.PINBlockLen() == keys.PINBlockLenSM4 {
+		parse = keys.ParseHexSM4Key
+	}
+	tmk, err := parse(*tmkHex)
 	if err != nil {
 		return fmt.Errorf("-tmk: %w", err)
 	}
@@ -75,7 +87,7 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	s, err := acquirer.Listen(*listen, acquirer.Config{
-		Dialect:   iso8583.CUP,
+		Dialect:   d,
 		TMK:       tmk,
 		KeyLayout: *layout,
 		Cards:     cards,

@@ -10,14 +10,17 @@ import (
 	"testing"
 	"time"
 
+	"countertop/internal/acquirer"
+	"countertop/internal/keys"
 	"countertop/internal/txtype"
 	"countertop/iso8583"
 	"countertop/iso8583/frame"
 )
 
-// TestProcess builds the command, runs it on a free port, makes an echo exchange
-// over TCP and stops it with SIGTERM.
-func TestProcess(t *testing.T) {
+// startSim builds the command and runs it with args on a free port; it returns the
+// address it listens on, the process, and its stderr lines.
+func startSim(t *testing.T, args ...string) (string, *exec.Cmd, chan string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -25,7 +28,7 @@ func TestProcess(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-rules", "../../testdata/acquirer/rules.json", "-v")
+	cmd := exec.Command(bin, append([]string{"-listen", "127.0.0.1:0"}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +36,7 @@ func TestProcess(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
+	t.Cleanup(func() { cmd.Process.Kill() })
 	lines := make(chan string, 100)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -43,27 +46,29 @@ func TestProcess(t *testing.T) {
 		close(lines)
 	}()
 	addrRE := regexp.MustCompile(`acquirer listening" addr=(127\.0\.0\.1:\d+)`)
-	var addr string
-	for addr == "" {
+	for {
 		select {
 		case l, ok := <-lines:
 			if !ok {
 				t.Fatal("acquirer-sim exited before listening")
 			}
 			if m := addrRE.FindStringSubmatch(l); m != nil {
-				addr = m[1]
+				return m[1], cmd, lines
 			}
 		case <-time.After(5 * time.Second):
 			t.Fatal("acquirer-sim did not report its address")
 		}
 	}
+}
 
-	msg, err := iso8583.CUP.Build(iso8583.Request{Type: txtype.Echo, STAN: 9, Batch: 1,
-		Terminal: iso8583.Terminal{TerminalID: "10000001", MerchantID: "898100012340001"}})
+// exchange sends req to addr in dialect d (no MAC) and returns the reply.
+func exchange(t *testing.T, addr string, d *iso8583.Dialect, req iso8583.Request) iso8583.Reply {
+	t.Helper()
+	msg, err := d.Build(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, err := iso8583.CUP.Pack(msg, nil)
+	body, err := d.Pack(msg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,23 +77,35 @@ func TestProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if err := frame.Write(c, frame.Frame{TPDU: iso8583.CUP.TPDU, Header: iso8583.CUP.Header, Body: body}); err != nil {
+	if err := frame.Write(c, frame.Frame{TPDU: d.TPDU, Header: d.Header, Body: body}); err != nil {
 		t.Fatal(err)
 	}
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	f, err := frame.Read(c, 4096)
 	if err != nil {
-		t.Fatalf("read echo reply: %v", err)
+		t.Fatalf("read %s reply: %v", req.Type, err)
 	}
-	rmsg, err := iso8583.CUP.Unpack(f.Body)
+	rmsg, err := d.Unpack(f.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := iso8583.CUP.ParseReply(rmsg)
-	if err != nil || rep.RespCode != "00" {
-		t.Fatalf("echo reply %q, %v", rep.RespCode, err)
+	rep, err := d.ParseReply(rmsg)
+	if err != nil {
+		t.Fatal(err)
 	}
-	c.Close()
+	return rep
+}
+
+var simTerminal = iso8583.Terminal{TerminalID: "10000001", MerchantID: "898100012340001"}
+
+// TestProcess runs the command, makes an echo exchange over TCP and stops it with
+// SIGTERM.
+func TestProcess(t *testing.T) {
+	addr, cmd, lines := startSim(t, "-rules", "../../testdata/acquirer/rules.json", "-v")
+	rep := exchange(t, addr, iso8583.CUP, iso8583.Request{Type: txtype.Echo, STAN: 9, Batch: 1, Terminal: simTerminal})
+	if rep.RespCode != "00" {
+		t.Fatalf("echo reply %q", rep.RespCode)
+	}
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -106,5 +123,34 @@ func TestProcess(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("acquirer-sim did not stop on SIGTERM")
+	}
+}
+
+// With -dialect cup-sm4 the simulator signs terminals in with SM4 working keys
+// under the SM4 reading of the TMK.
+func TestProcessSM4(t *testing.T) {
+	addr, _, _ := startSim(t, "-dialect", "cup-sm4")
+	rep := exchange(t, addr, iso8583.CUPSM4, iso8583.Request{Type: txtype.SignIn, STAN: 1, Batch: 1, Operator: "01", Terminal: simTerminal})
+	if rep.RespCode != "00" {
+		t.Fatalf("sign-in reply %q", rep.RespCode)
+	}
+	tmk, err := keys.ParseHexSM4Key(acquirer.TestTMK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wk, err := keys.ParseWorkingKeys(rep.Keys, tmk)
+	if err != nil || wk.PIK.Kind() != keys.KindSM4 {
+		t.Fatalf("sign-in keys under the SM4 TMK: %v (pik %s)", err, wk.PIK.Kind())
+	}
+}
+
+// A dialect the simulator does not know stops it with a clear error.
+func TestUnknownDialect(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the command")
+	}
+	out, err := exec.Command("go", "run", ".", "-dialect", "visa").CombinedOutput()
+	if err == nil || !regexp.MustCompile(`-dialect "visa": not cup or cup-sm4`).Match(out) {
+		t.Errorf("acquirer-sim -dialect visa: %v\n%s", err, out)
 	}
 }

@@ -13,7 +13,7 @@ import (
 )
 
 const cryptoUsage = `usage: posctl crypto mac --alg cup-ecb|x919|x99|tdes-cbc|cup-sm4 --key HEX --data HEX
-       posctl crypto pinblock --format 0 --pin DIGITS --pan PAN [--key HEX]
+       posctl crypto pinblock --format 0 --pin DIGITS --pan PAN [--key HEX] [--sm4]
        posctl crypto kcv --key HEX [--sm4]
        posctl crypto icc-mk --imk HEX --pan PAN [--psn NN] --method A|B
        posctl crypto session-key --mk HEX --r HEX
@@ -157,14 +157,15 @@ func cryptoMAC(args []string, stdout, stderr io.Writer) int {
 }
 
 func cryptoPINBlock(args []string, stdout, stderr io.Writer) int {
-	const usage = "usage: posctl crypto pinblock --format 0 --pin DIGITS --pan PAN [--key HEX]"
+	const usage = "usage: posctl crypto pinblock --format 0 --pin DIGITS --pan PAN [--key HEX] [--sm4]"
 	fs := flag.NewFlagSet("crypto pinblock", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, usage); fs.PrintDefaults() }
 	format := fs.String("format", "0", "PIN block format: 0 (ISO 9564 format 0, ANSI X9.8)")
 	pin := fs.String("pin", "", "the PIN, 4 to 12 digits, or - for stdin")
 	panText := fs.String("pan", "", "the card number (12 to 19 digits, check digit included)")
-	keyHex := fs.String("key", "", "PIN key (PIK/TPK) in hex, DES or 3DES, or - for stdin: print the block encrypted under it")
+	keyHex := fs.String("key", "", "PIN key (PIK/TPK) in hex, DES or 3DES (SM4 with --sm4), or - for stdin: print the block encrypted under it")
+	sm4 := fs.Bool("sm4", false, "national cryptography: the 16-byte block of format 0 widened to 32 nibbles, under an SM4 key")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return 2
@@ -195,13 +196,17 @@ func cryptoPINBlock(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "posctl crypto pinblock: --pan:", err)
 		return 1
 	}
-	block, err := keys.ClearPINBlock(p, pan)
+	clearBlock := keys.ClearPINBlock
+	if *sm4 {
+		clearBlock = keys.ClearPINBlockSM4
+	}
+	block, err := clearBlock(p, pan)
 	if err != nil {
 		fmt.Fprintf(stderr, "posctl crypto pinblock: --pin: %v (a PIN is 4 to 12 digits)\n", err)
 		return 1
 	}
 	if *keyHex != "" {
-		k, err := desKey("--key", *keyHex)
+		k, err := keyFlag("--key", *keyHex, *sm4)
 		if err != nil {
 			fmt.Fprintln(stderr, "posctl crypto pinblock:", err)
 			return 1
@@ -230,18 +235,8 @@ func cryptoKCV(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "posctl crypto kcv: %s\n%s\n", p, usage)
 		return 2
 	}
-	var k keys.Key
-	if *sm4 {
-		raw, err := hexValue("--key", *keyHex)
-		if err == nil {
-			k, err = keys.NewSM4Key(raw)
-			clear(raw)
-		}
-		if err != nil {
-			fmt.Fprintln(stderr, "posctl crypto kcv:", err, "(an SM4 key is 32 hex digits)")
-			return 1
-		}
-	} else if k, err = desKey("--key", *keyHex); err != nil {
+	k, err := keyFlag("--key", *keyHex, *sm4)
+	if err != nil {
 		fmt.Fprintln(stderr, "posctl crypto kcv:", err)
 		return 1
 	}
@@ -261,17 +256,22 @@ func hexValue(name, v string) ([]byte, error) {
 	return parseHex(name, v)
 }
 
-// desKey reads a DES-family key from a flag's hex value; the error says what
-// lengths are allowed and never shows the key.
-func desKey(name, v string) (keys.Key, error) {
+// keyFlag reads a key from a flag's hex value (or - for stdin): an SM4 key when sm4
+// is set, else a DES-family key. The error says what lengths are allowed and never
+// shows the key.
+func keyFlag(name, v string, sm4 bool) (keys.Key, error) {
 	raw, err := hexValue(name, v)
 	if err != nil {
 		return keys.Key{}, err
 	}
 	defer clear(raw)
-	k, err := keys.NewKey(raw)
+	newKey, lengths := keys.NewKey, "a DES key is 16, 32 or 48 hex digits"
+	if sm4 {
+		newKey, lengths = keys.NewSM4Key, "an SM4 key is 32 hex digits"
+	}
+	k, err := newKey(raw)
 	if err != nil {
-		return keys.Key{}, fmt.Errorf("%s of %d bytes: a DES key is 16, 32 or 48 hex digits: %w", name, len(raw), err)
+		return keys.Key{}, fmt.Errorf("%s of %d bytes: %s: %w", name, len(raw), lengths, err)
 	}
 	return k, nil
 }

@@ -170,6 +170,32 @@ func TestCryptoPINBlock(t *testing.T) {
 	}
 }
 
+// The national-cryptography block: the published SM4 PIN pad example (PIN 123654,
+// PAN 6230606601007726888), clear and under an SM4 key (checked with gmsm's SM4).
+func TestCryptoPINBlockSM4(t *testing.T) {
+	const wantClear = "06123654FFFFFFFFFFFF99FEFF88D977"
+	code, out, errOut := call(runCrypto, "pinblock", "--sm4", "--pin", "123654", "--pan", "6230606601007726888")
+	if code != 0 || out != wantClear+"\n" {
+		t.Fatalf("clear sm4 block: exit %d, %q, %q; want %s", code, out, errOut, wantClear)
+	}
+	key, _ := hex.DecodeString("F351D490994603795C6EBEE8FAEBB481")
+	c, err := sm4.NewCipher(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, _ := hex.DecodeString(wantClear)
+	c.Encrypt(enc, enc)
+	code, out, errOut = call(runCrypto, "pinblock", "--sm4", "--pin", "123654", "--pan", "6230606601007726888", "--key", hex.EncodeToString(key))
+	if code != 0 || out != fmt.Sprintf("%X\n", enc) {
+		t.Errorf("sm4 block under the key: exit %d, %q, %q; want %X", code, out, errOut, enc)
+	}
+	// A 3DES-length key of 24 bytes is not an SM4 key.
+	code, _, errOut = call(runCrypto, "pinblock", "--sm4", "--pin", "123654", "--pan", "6230606601007726888", "--key", strings.Repeat("01", 24))
+	if code != 1 || !strings.Contains(errOut, "an SM4 key is 32 hex digits") {
+		t.Errorf("sm4 with a 24-byte key: exit %d, %q", code, errOut)
+	}
+}
+
 func TestCryptoPINBlockRefused(t *testing.T) {
 	tests := []struct {
 		name string

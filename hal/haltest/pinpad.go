@@ -22,6 +22,9 @@ type PINControls struct {
 	// Decrypt decrypts an encrypted PIN block under the working PIN key the pad was
 	// given, so the suite can check the clear block. Required.
 	Decrypt func(enc []byte) ([]byte, error)
+	// BlockLen is the clear block's size: 0 or 8 for ISO 9564 format 0 under a
+	// DES-family PIN key, 16 for the SM4 widening of format 0 (32 nibbles).
+	BlockLen int
 }
 
 // TestPINPad runs the PIN pad conformance suite. newPad returns a fresh pad with a
@@ -43,7 +46,7 @@ func TestPINPad(t *testing.T, newPad func(t *testing.T) (hal.PINPad, PINControls
 		if err != nil {
 			t.Fatalf("decrypt PIN block: %v", err)
 		}
-		if d := cmp.Diff(format0(pin, pan), got); d != "" {
+		if d := cmp.Diff(format0(pin, pan, c.BlockLen), got); d != "" {
 			t.Errorf("clear PIN block for %d-digit PIN (-ISO 9564 format 0 +got):\n%s", len(pin), d)
 		}
 	}
@@ -134,13 +137,16 @@ func readPIN(p hal.PINPad, e hal.PINEntry) func(context.Context) (carddata.PINBl
 	return func(ctx context.Context) (carddata.PINBlock, error) { return p.ReadPIN(ctx, e) }
 }
 
-// format0 is the clear ISO 9564 format 0 PIN block, computed here independently of
-// any implementation: 0 L PIN F... XOR 0000 and the 12 rightmost PAN digits before the
-// check digit.
-func format0(pin string, pan carddata.PAN) []byte {
-	p, _ := hex.DecodeString("0" + strings.ToUpper(hex.EncodeToString([]byte{byte(len(pin))}))[1:] + pin + strings.Repeat("F", 14-len(pin)))
+// format0 is the clear ISO 9564 format 0 PIN block of size bytes (8, or 16 for SM4;
+// 0 means 8), computed here independently of any implementation: 0 L PIN F... XOR
+// zeros and the 12 rightmost PAN digits before the check digit.
+func format0(pin string, pan carddata.PAN, size int) []byte {
+	if size == 0 {
+		size = 8
+	}
+	p, _ := hex.DecodeString("0" + strings.ToUpper(hex.EncodeToString([]byte{byte(len(pin))}))[1:] + pin + strings.Repeat("F", 2*size-2-len(pin)))
 	d := pan.Reveal()
-	a, _ := hex.DecodeString("0000" + d[len(d)-13:len(d)-1])
+	a, _ := hex.DecodeString(strings.Repeat("0", 2*size-12) + d[len(d)-13:len(d)-1])
 	for i := range p {
 		p[i] ^= a[i]
 	}

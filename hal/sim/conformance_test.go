@@ -79,3 +79,29 @@ func TestPINPadConformance(t *testing.T) {
 		}
 	})
 }
+
+// A pad holding an SM4 TMK takes an SM4 PIK at sign-in and makes 16-byte blocks.
+func TestPINPadConformanceSM4(t *testing.T) {
+	tmk, err := keys.ParseHexSM4Key("1234567890ABCDEFABCDEF0987654321")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pik, err := keys.ParseHexSM4Key("F351D490994603795C6EBEE8FAEBB481")
+	if err != nil {
+		t.Fatal(err)
+	}
+	haltest.TestPINPad(t, func(t *testing.T) (hal.PINPad, haltest.PINControls) {
+		p := sim.NewPINPad(sim.NewActivity(), tmk)
+		enc, err := keys.EncryptECB(tmk, pik.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.LoadPINKey(context.Background(), enc, keys.KCV(pik)); err != nil {
+			t.Fatalf("LoadPINKey(sm4): %v", err)
+		}
+		return p, haltest.PINControls{
+			Enter: p.Enter, Cancel: p.Cancel, Bypass: p.Bypass, BlockLen: keys.PINBlockLenSM4,
+			Decrypt: func(enc []byte) ([]byte, error) { return keys.DecryptPINBlock(pik, enc) },
+		}
+	})
+}

@@ -38,7 +38,9 @@ type pinInput struct {
 // PINPad is a simulated PIN pad. Like a real pad it holds the terminal master key
 // (TMK) and takes the PIN key (PIK) from the host's sign-in reply through LoadPINKey,
 // so the PIN never leaves it in clear. ReadPIN takes the next scripted entry (Enter,
-// Cancel, Bypass) and returns the ISO 9564 format 0 block encrypted under the PIK.
+// Cancel, Bypass) and returns the ISO 9564 format 0 block encrypted under the PIK:
+// 8 bytes under a DES or 3DES PIK, the 16-byte SM4 block when the TMK, and so the
+// PIK, is an SM4 key (national cryptography).
 type PINPad struct {
 	// OnPrompt, when set (before the pad is shared), is called as each ReadPIN
 	// starts; the console uses it to ask the person at the keyboard for the PIN and
@@ -111,8 +113,8 @@ func (p *PINPad) Show(ctx context.Context, lines ...string) error {
 	return nil
 }
 
-// LoadPINKey decrypts the PIN key under the TMK (3DES ECB), checks it against
-// checkValue and keeps it. A mismatch fails with keys.ErrCheckValue and keeps the
+// LoadPINKey decrypts the PIN key under the TMK (3DES or SM4 ECB, by the TMK's
+// kind; the PIK is of the same kind), checks it against checkValue and keeps it. A mismatch fails with keys.ErrCheckValue and keeps the
 // previous key.
 func (p *PINPad) LoadPINKey(ctx context.Context, encrypted, checkValue []byte) error {
 	if err := ctx.Err(); err != nil {
@@ -130,7 +132,11 @@ func (p *PINPad) LoadPINKey(ctx context.Context, encrypted, checkValue []byte) e
 	if err != nil {
 		return &hal.DeviceError{Device: "pin pad", Op: "load pin key", Err: fmt.Errorf("decrypt under tmk: %w", err)}
 	}
-	pik, err := keys.NewKey(plain)
+	newKey := keys.NewKey
+	if p.tmk.Kind() == keys.KindSM4 {
+		newKey = keys.NewSM4Key
+	}
+	pik, err := newKey(plain)
 	if err != nil {
 		return &hal.DeviceError{Device: "pin pad", Op: "load pin key", Err: err}
 	}
@@ -177,11 +183,7 @@ func (p *PINPad) ReadPIN(ctx context.Context, e hal.PINEntry) (carddata.PINBlock
 	if n := len(in.pin); n < e.MinLen || (e.MaxLen > 0 && n > e.MaxLen) || !isDigits(in.pin) {
 		return carddata.PINBlock{}, fmt.Errorf("pin of %d characters for an entry of %d-%d digits: %w", n, e.MinLen, e.MaxLen, ErrScript)
 	}
-	clearBlock, err := keys.ClearPINBlock(in.pin, e.PAN)
-	if err != nil {
-		return carddata.PINBlock{}, readPINError(err)
-	}
-	enc, err := keys.EncryptPINBlock(pik, clearBlock)
+	enc, err := keys.EncipherPIN(pik, in.pin, e.PAN)
 	if err != nil {
 		return carddata.PINBlock{}, readPINError(err)
 	}

@@ -310,7 +310,8 @@ func (s *Server) signIn(req iso8583.Request, reply iso8583.Reply, log *slog.Logg
 	if layout == keys.Layout24 {
 		n = 8 // single-length keys
 	}
-	tk := TerminalKeys{PIK: randomKey(n), MAK: randomKey(n), TDK: randomKey(16)}
+	tmk := s.cfg.TMK
+	tk := TerminalKeys{PIK: randomKey(tmk, n), MAK: randomKey(tmk, n), TDK: randomKey(tmk, 16)}
 	if s.cfg.Keys != nil {
 		tk = *s.cfg.Keys
 	}
@@ -365,16 +366,13 @@ func (s *Server) verifyMAC(mak keys.Key, raw []byte) error {
 }
 
 // checkPIN returns "" when the PIN block (if any) is right, "55" for a wrong PIN of
-// a known card, "99" for a block that does not decrypt to a format-0 block.
+// a known card, "99" for a block that does not decrypt to a format-0 block (8 bytes
+// under a DES-family PIN key, 16 under an SM4 one).
 func (s *Server) checkPIN(pik keys.Key, pb carddata.PINBlock, pan carddata.PAN, prof cardprofile.Profile, known bool) string {
 	if pb.IsZero() {
 		return ""
 	}
-	clear, err := keys.DecryptPINBlock(pik, pb.Reveal())
-	if err != nil {
-		return "99"
-	}
-	pin, err := keys.PINFromBlock(clear, pan)
+	pin, err := keys.DecipherPIN(pik, pb.Reveal(), pan)
 	if err != nil {
 		return "99"
 	}

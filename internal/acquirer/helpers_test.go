@@ -191,13 +191,11 @@ func saleReq(t testing.TB, p cardprofile.Profile, amount int64, stan txtype.STAN
 	return req
 }
 
+// pinBlock is the encrypted PIN block a pad makes of pin under pik (8 bytes under a
+// DES-family key, 16 under SM4).
 func pinBlock(t testing.TB, pin string, pan carddata.PAN, pik keys.Key) carddata.PINBlock {
 	t.Helper()
-	clear, err := keys.ClearPINBlock(pin, pan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, err := keys.EncryptPINBlock(pik, clear)
+	enc, err := keys.EncipherPIN(pik, pin, pan)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ type Config struct {
 	Dialect      *iso8583.Dialect  // required
 	TMK          keys.Key          // required: every terminal's master key
 	KeyLayout    int               // field 62 layout, keys.Layout40 or keys.Layout60; 0: 60 when the sign-in asks for a track key (60.3 "004"), else 40
-	MACAlgorithm keys.MACAlgorithm // "" means keys.MACCUPECB
+	MACAlgorithm keys.MACAlgorithm // "" means the dialect's (keys.MACCUPECB for CUP)
 	Cards        []cardprofile.Profile
 	Rules        Rules
 	Log          *slog.Logger     // nil discards
@@ -100,8 +100,14 @@ func Listen(addr string, cfg Config) (*Server, error) {
 	default:
 		return nil, fmt.Errorf("acquirer: key layout %d (want 24, 40 or 60)", cfg.KeyLayout)
 	}
+	if want := cfg.Dialect.PINBlockLen(); keys.PINBlockLenFor(cfg.TMK) != want {
+		return nil, fmt.Errorf("acquirer: a %s tmk cannot serve dialect %s (%d-byte PIN blocks)", cfg.TMK.Kind(), cfg.Dialect.Name, want)
+	}
+	if cfg.TMK.Kind() == keys.KindSM4 && cfg.KeyLayout == keys.Layout24 {
+		return nil, errors.New("acquirer: key layout 24 holds single-length DES keys, not SM4")
+	}
 	if cfg.MACAlgorithm == "" {
-		cfg.MACAlgorithm = keys.MACCUPECB
+		cfg.MACAlgorithm = keys.MACAlgorithm(cfg.Dialect.MAC)
 	}
 	if _, err := keys.ParseMACAlgorithm(string(cfg.MACAlgorithm)); err != nil {
 		return nil, fmt.Errorf("acquirer: %w", err)
@@ -348,10 +354,16 @@ func (w *writeBuffer) Write(p []byte) (int, error) {
 }
 
 // randomKey returns a fresh DES-family key of n bytes (8 or 16).
-func randomKey(n int) keys.Key {
+// randomKey is a fresh working key of the TMK's kind: n bytes of DES-family key, or
+// an SM4 key (16 bytes) under an SM4 TMK.
+func randomKey(tmk keys.Key, n int) keys.Key {
+	newKey := keys.NewKey
+	if tmk.Kind() == keys.KindSM4 {
+		n, newKey = 16, keys.NewSM4Key
+	}
 	b := make([]byte, n)
 	rand.Read(b)
-	k, err := keys.NewKey(b)
+	k, err := newKey(b)
 	if err != nil {
 		panic(err) // 8 and 16 bytes are valid lengths
 	}

@@ -62,8 +62,11 @@ type Terminal struct {
 type Host struct {
 	// Mode is "embedded" (start the acquirer simulator in-process on loopback, for
 	// `make run` and demos) or "tcp" (connect to Addr).
-	Mode            string   `toml:"mode"`
-	Addr            string   `toml:"addr"`
+	Mode string `toml:"mode"`
+	Addr string `toml:"addr"`
+	// Dialect is "cup" (DES and 3DES keys) or "cup-sm4" (national cryptography:
+	// an SM4 TMK and working keys, the SM4 MAC, 16-byte PIN blocks).
+	Dialect         string   `toml:"dialect"`
 	ConnectTimeout  Duration `toml:"connect_timeout"`
 	ResponseTimeout Duration `toml:"response_timeout"`
 	MAC             string   `toml:"mac"` // cup-ecb | x919 | x99 | tdes-cbc | cup-sm4
@@ -277,10 +280,22 @@ func (c Config) Validate() error {
 	default:
 		bad("host.mode", "%q is not embedded or tcp", c.Host.Mode)
 	}
-	switch c.Host.MAC {
-	case "cup-ecb", "x919", "x99", "tdes-cbc":
+	sm4 := c.Host.Dialect == "cup-sm4"
+	switch {
+	case c.Host.Dialect != "cup" && !sm4:
+		bad("host.dialect", "%q is not cup or cup-sm4", c.Host.Dialect)
+	case sm4:
+		if c.Host.MAC != "cup-sm4" {
+			bad("host.mac", "%q with host.dialect = \"cup-sm4\": national cryptography takes cup-sm4", c.Host.MAC)
+		}
+		if c.Host.KeyLayout != 40 && c.Host.KeyLayout != 60 {
+			bad("host.key_layout", "%d with host.dialect = \"cup-sm4\": SM4 keys come in layout 40 or 60", c.Host.KeyLayout)
+		}
+		if c.Devices.PINPad == "serial" {
+			bad("devices.pinpad", "\"serial\" (ABECS) with host.dialect = \"cup-sm4\": ABECS has no SM4 key method")
+		}
 	default:
-		bad("host.mac", "%q is not one of cup-ecb, x919, x99, tdes-cbc", c.Host.MAC)
+		oneOf(bad, "host.mac", c.Host.MAC, "cup-ecb", "x919", "x99", "tdes-cbc")
 	}
 	if c.Host.KeyLayout != 24 && c.Host.KeyLayout != 40 && c.Host.KeyLayout != 60 {
 		bad("host.key_layout", "%d is not 24, 40 or 60", c.Host.KeyLayout)
@@ -294,6 +309,8 @@ func (c Config) Validate() error {
 	case c.Keys.File == "":
 		if !hexKey.MatchString(c.Keys.TMK) {
 			bad("keys.tmk", "not 32 or 48 hex digits")
+		} else if sm4 && len(c.Keys.TMK) != 32 {
+			bad("keys.tmk", "not 32 hex digits, as an SM4 key is, with host.dialect = \"cup-sm4\"")
 		}
 		if b, err := hex.DecodeString(c.Keys.PANHashKey); err != nil || len(b) < 16 {
 			bad("keys.pan_hash_key", "not at least 32 hex digits")

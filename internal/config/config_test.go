@@ -75,3 +75,39 @@ func TestMalformedTOML(t *testing.T) {
 		t.Fatal("Parse accepted malformed TOML")
 	}
 }
+
+func TestValidateSM4Dialect(t *testing.T) {
+	sm4 := func(f func(c *Config)) error {
+		c := Default()
+		for _, s := range []string{"host.dialect=cup-sm4", "host.mac=cup-sm4"} {
+			if err := c.Set(s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f(&c)
+		return c.Validate()
+	}
+	if err := sm4(func(*Config) {}); err != nil {
+		t.Fatalf("cup-sm4 with cup-sm4 mac and the default 32-digit tmk: %v", err)
+	}
+	for name, tc := range map[string]struct {
+		f   func(c *Config)
+		key string
+	}{
+		"des mac":      {func(c *Config) { c.Host.MAC = "cup-ecb" }, "host.mac"},
+		"layout 24":    {func(c *Config) { c.Host.KeyLayout = 24 }, "host.key_layout"},
+		"48-digit tmk": {func(c *Config) { c.Keys.TMK = strings.Repeat("0123456789ABCDEF", 3) }, "keys.tmk"},
+		"abecs pad":    {func(c *Config) { c.Devices.PINPad, c.Devices.PINPadPort = "serial", "/dev/ttyS0" }, "devices.pinpad"},
+		"dialect typo": {func(c *Config) { c.Host.Dialect = "cup-sm2" }, "host.dialect"},
+	} {
+		err := sm4(tc.f)
+		if err == nil || !strings.Contains(err.Error(), tc.key) {
+			t.Errorf("%s: Validate = %v, want an error naming %s", name, err, tc.key)
+		}
+	}
+	c := Default()
+	c.Host.MAC = "cup-sm4"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "host.mac") {
+		t.Errorf("cup-sm4 mac with the cup dialect: %v, want host.mac refused", err)
+	}
+}

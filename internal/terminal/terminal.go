@@ -101,7 +101,7 @@ func Open(cfg config.Config, dev Devices, log *slog.Logger) (*Terminal, error) {
 	}
 	term := iso8583.Terminal{TerminalID: cfg.Terminal.TerminalID, MerchantID: cfg.Terminal.MerchantID}
 	t.Host = hostlink.New(hostlink.Config{Addr: addr, ConnectTimeout: cfg.Host.ConnectTimeout.Duration,
-		ResponseTimeout: cfg.Host.ResponseTimeout.Duration, Dialect: iso8583.CUP, Terminal: term,
+		ResponseTimeout: cfg.Host.ResponseTimeout.Duration, Dialect: dialect(cfg), Terminal: term,
 		MACAlgorithm: keys.MACAlgorithm(cfg.Host.MAC)}, log.With("component", "hostlink"))
 	kernel, err := Kernel(cfg)
 	if err != nil {
@@ -201,9 +201,17 @@ func Keys(cfg config.Config) (keys.Key, []byte, error) {
 		if kf.PANHash.IsZero() {
 			return keys.Key{}, nil, fmt.Errorf("keys.file %s holds no pan-hash key (posctl keys load --slot pan-hash)", cfg.Keys.File)
 		}
+		if want := tmkKind(cfg); kf.TMK.Kind() != want {
+			return keys.Key{}, nil, fmt.Errorf("keys.file %s holds a %s tmk, host.dialect %q takes %s (posctl keys load --sm4 loads an SM4 one)",
+				cfg.Keys.File, kf.TMK.Kind(), cfg.Host.Dialect, want)
+		}
 		return kf.TMK, kf.PANHash.Bytes(), nil
 	}
-	tmk, err := keys.ParseHexKey(cfg.Keys.TMK)
+	parse := keys.ParseHexKey
+	if tmkKind(cfg) == keys.KindSM4 {
+		parse = keys.ParseHexSM4Key
+	}
+	tmk, err := parse(cfg.Keys.TMK)
 	if err != nil {
 		return keys.Key{}, nil, fmt.Errorf("keys.tmk: %w", err)
 	}
@@ -212,6 +220,22 @@ func Keys(cfg config.Config) (keys.Key, []byte, error) {
 		return keys.Key{}, nil, fmt.Errorf("keys.pan_hash_key: %w", err)
 	}
 	return tmk, hashKey, nil
+}
+
+// tmkKind is the cipher of the TMK the configured dialect takes: SM4 for cup-sm4.
+func tmkKind(cfg config.Config) keys.Kind {
+	if dialect(cfg).PINBlockLen() == keys.PINBlockLenSM4 {
+		return keys.KindSM4
+	}
+	return keys.KindDES
+}
+
+// dialect is the configured host dialect (config.Validate checked the name).
+func dialect(cfg config.Config) *iso8583.Dialect {
+	if d, ok := iso8583.Dialects()[cfg.Host.Dialect]; ok {
+		return d
+	}
+	return iso8583.CUP
 }
 
 // Kernel returns the EMV kernel with the default CUP terminal configuration, the
@@ -269,7 +293,7 @@ func AcquirerConfig(cfg config.Config, log *slog.Logger) (acquirer.Config, error
 	if err != nil {
 		return acquirer.Config{}, err
 	}
-	return acquirer.Config{Dialect: iso8583.CUP, TMK: tmk, KeyLayout: cfg.Host.KeyLayout,
+	return acquirer.Config{Dialect: dialect(cfg), TMK: tmk, KeyLayout: cfg.Host.KeyLayout,
 		MACAlgorithm: keys.MACAlgorithm(cfg.Host.MAC), Cards: cards, Log: log}, nil
 }
 

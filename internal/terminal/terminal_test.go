@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"countertop/internal/config"
@@ -48,6 +49,42 @@ func TestKeysFromKeyFile(t *testing.T) {
 	cfg.Keys.KEKFile = ""
 	if err := cfg.Validate(); err == nil {
 		t.Error("a key file without a kek_file validated")
+	}
+}
+
+// The TMK's cipher follows host.dialect: the hex TMK is read as SM4 under cup-sm4,
+// and a key file whose TMK is of the other kind is refused with the way out.
+func TestKeysFollowDialect(t *testing.T) {
+	cfg := config.Default()
+	for _, s := range []string{"host.dialect=cup-sm4", "host.mac=cup-sm4"} {
+		if err := cfg.Set(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tmk, _, err := Keys(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tmk.Kind() != keys.KindSM4 {
+		t.Errorf("hex tmk under cup-sm4 is a %s key", tmk.Kind())
+	}
+	dir := t.TempDir()
+	kekPath, filePath := filepath.Join(dir, "kek.json"), filepath.Join(dir, "keys.json")
+	kek, err := keys.NewKEKFile(kekPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	des, _ := keys.ParseHexKey("1111222233334444AAAABBBBCCCCDDDD")
+	if err := keys.SaveKeyFile(filePath, kek, keys.KeyFile{TMK: des, PANHash: des}); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Keys.File, cfg.Keys.KEKFile = filePath, kekPath
+	if _, _, err := Keys(cfg); err == nil || !strings.Contains(err.Error(), "posctl keys load --sm4") {
+		t.Errorf("a 3des key file under cup-sm4: %v, want refused with the way out", err)
+	}
+	cfg.Host.Dialect, cfg.Host.MAC = "cup", "cup-ecb"
+	if got, _, err := Keys(cfg); err != nil || !got.Equal(des) {
+		t.Errorf("the same key file under cup: %v, %v", got, err)
 	}
 }
 

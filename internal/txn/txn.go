@@ -212,7 +212,7 @@ func (e *Engine) SignIn(ctx context.Context) error {
 		return fail(msgs.JournalFailed, err)
 	}
 	req := iso8583.Request{Type: txtype.SignIn, Terminal: e.set.Terminal, STAN: stan, Batch: batch,
-		Operator: e.set.Operator, KeyScheme: "003"}
+		Operator: e.set.Operator}
 	rep, err := e.host.Do(ctx, req, e.stage(ctx))
 	if err != nil {
 		return fail(hostlink.MessageCode(err), fmt.Errorf("sign-in: %w", err))
