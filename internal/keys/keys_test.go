@@ -442,13 +442,45 @@ func FuzzParseWorkingKeys(f *testing.F) {
 		f.Add(f62)
 	}
 	f.Add(make([]byte, 24))
+	sm4TMK, err := ParseHexSM4Key(sm4VectorTMK)
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, f62 []byte) {
-		wk, err := ParseWorkingKeys(f62, tmk)
+		for _, k := range []Key{tmk, sm4TMK} {
+			wk, err := ParseWorkingKeys(f62, k)
+			if err != nil {
+				continue
+			}
+			if CheckKCV(wk.PIK, wk.PIKCheck) != nil || wk.MAK.IsZero() {
+				t.Fatalf("accepted keys do not check: %v %v", wk.PIK, wk.MAK)
+			}
+			if wk.PIK.Kind() != k.Kind() || wk.MAK.Kind() != k.Kind() {
+				t.Fatalf("working keys of kind %s/%s under a %s tmk", wk.PIK.Kind(), wk.MAK.Kind(), k.Kind())
+			}
+		}
+	})
+}
+
+// FuzzPINFromBlock feeds arbitrary clear blocks: never a panic, and a block it
+// accepts is exactly the block of the PIN it recovered (8 or 16 bytes).
+func FuzzPINFromBlock(f *testing.F) {
+	pan := mustPAN(f, "6230606601007726888")
+	for _, size := range []int{PINBlockLen, PINBlockLenSM4} {
+		b, err := clearPINBlock("123654", pan, size)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, blk []byte) {
+		pin, err := PINFromBlock(blk, pan)
 		if err != nil {
 			return
 		}
-		if CheckKCV(wk.PIK, wk.PIKCheck) != nil || wk.MAK.IsZero() {
-			t.Fatalf("accepted keys do not check: %v %v", wk.PIK, wk.MAK)
+		again, err := clearPINBlock(pin, pan, len(blk))
+		if err != nil || !bytes.Equal(again, blk) {
+			t.Fatalf("PINFromBlock(%X) = %q, whose block is %X (%v)", blk, pin, again, err)
 		}
 	})
 }
