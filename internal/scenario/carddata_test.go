@@ -37,7 +37,8 @@ func TestNoCardDataAtRest(t *testing.T) {
 	}
 	log := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	for i, name := range []string{"settlement", "void-sale", "refund", "preauth-and-completion", "balance",
-		"chip-sale-online", "chip-online-pin", "chip-removed-fallback", "sale-no-answer-reversed", "chip-id-check"} {
+		"chip-sale-online", "chip-online-pin", "chip-removed-fallback", "sale-no-answer-reversed", "chip-id-check",
+		"sm4-national-crypto"} {
 		sc, err := ParseFile(filepath.Join("../../testdata/scenarios", name+".scn"))
 		if err != nil {
 			t.Fatal(err)
@@ -83,8 +84,10 @@ func TestNoCardDataAtRest(t *testing.T) {
 			secrets = append(secrets, id, []byte(c.Chip.Tags["9F61"]))
 		}
 		pan, _ := carddata.ParsePAN(c.PAN)
-		if block, err := keys.ClearPINBlock(c.PIN, pan); err == nil {
-			secrets = append(secrets, block, []byte(strings.ToUpper(hex.EncodeToString(block))), []byte(hex.EncodeToString(block)))
+		for _, clearBlock := range []func(string, carddata.PAN) ([]byte, error){keys.ClearPINBlock, keys.ClearPINBlockSM4} {
+			if block, err := clearBlock(c.PIN, pan); err == nil {
+				secrets = append(secrets, block, []byte(strings.ToUpper(hex.EncodeToString(block))), []byte(hex.EncodeToString(block)))
+			}
 		}
 	}
 	var files, size, hits int
