@@ -91,6 +91,9 @@ var cupTransactions = map[txtype.Type]TxDef{
 	txtype.TCUpload: {MTI: "0320", Type60: "00", Net60: "203"}, // [unconfirmed] 60.3
 	// Issuer script results (脚本处理结果通知): field 55 with DF31.
 	txtype.ScriptAdvice: {MTI: "0620", Type60: "00", Net60: "951"}, // [unconfirmed] MTI and 60.3
+	// Parameter download (参数下载), which a reply header's processing requirement
+	// 1 asks for; field 62 of the reply carries the parameters (params.go).
+	txtype.ParamDownload: {MTI: "0800", Type60: "00", Net60: "360"}, // [unconfirmed] 60.3
 }
 
 // NewDialect checks a dialect's spec and fills defaults. It never panics.

@@ -70,9 +70,10 @@ func goldenRequests(t testing.TB) map[string]iso8583.Request {
 	pre.Type = txtype.PreAuth
 	r := func(f func(r *iso8583.Request)) iso8583.Request { x := base; f(&x); return x }
 	return map[string]iso8583.Request{
-		"sign-in":  r(func(x *iso8583.Request) { x.Type = txtype.SignIn }),
-		"sign-off": r(func(x *iso8583.Request) { x.Type = txtype.SignOff }),
-		"echo":     r(func(x *iso8583.Request) { x.Type = txtype.Echo }),
+		"sign-in":        r(func(x *iso8583.Request) { x.Type = txtype.SignIn }),
+		"sign-off":       r(func(x *iso8583.Request) { x.Type = txtype.SignOff }),
+		"echo":           r(func(x *iso8583.Request) { x.Type = txtype.Echo }),
+		"param-download": r(func(x *iso8583.Request) { x.Type = txtype.ParamDownload }),
 		"settlement": r(func(x *iso8583.Request) {
 			x.Type = txtype.Settlement
 			x.Totals = &iso8583.Totals{DebitAmount: 1234567, DebitCount: 12, CreditAmount: 500, CreditCount: 1}
@@ -138,7 +139,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			m := mac
-			if reqs[name].Type == txtype.SignIn || reqs[name].Type == txtype.Echo || reqs[name].Type == txtype.SignOff {
+			if ty := reqs[name].Type; ty == txtype.SignIn || ty == txtype.Echo || ty == txtype.SignOff {
 				m = nil // network management carries no MAC (no MAK before sign-in)
 			}
 			body, err := iso8583.CUP.Pack(msg, m)

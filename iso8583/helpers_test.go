@@ -79,7 +79,8 @@ func testRequests(t testing.TB) map[string]Request {
 		"sign-off": with(func(r *Request) {
 			r.Type = txtype.SignOff
 		}),
-		"echo": with(func(r *Request) { r.Type = txtype.Echo }),
+		"echo":           with(func(r *Request) { r.Type = txtype.Echo }),
+		"param-download": with(func(r *Request) { r.Type = txtype.ParamDownload }),
 		"settlement": with(func(r *Request) {
 			r.Type = txtype.Settlement
 			r.Totals = &Totals{DebitAmount: 1234567, DebitCount: 12, CreditAmount: 500, CreditCount: 1, ForeignDebitAmount: 99, ForeignDebitCount: 1}

@@ -26,8 +26,16 @@ func (d *Dialect) ParseReply(msg *moov.Message) (Reply, error) {
 		RRN:        getString(msg, 37),
 		SettleDate: getString(msg, 15),
 		ICC:        getBytes(msg, 55),
-		Keys:       getBytes(msg, 62),
 		Acquirer:   getString(msg, 32),
+	}
+	if f62 := getBytes(msg, 62); len(f62) > 0 {
+		// Field 62 of an 0810 holds working keys, or parameters when 60.3 says it
+		// answers a parameter download.
+		if SplitField60(getString(msg, 60)).Net == d.Transactions[txtype.ParamDownload].Net60 && mti == "0810" {
+			rep.Params = f62
+		} else {
+			rep.Keys = f62
+		}
 	}
 	if rep.RespCode == "" {
 		return Reply{}, fmt.Errorf("parse reply %s: field 39: %w", mti, ErrMissing)
@@ -140,10 +148,7 @@ func (d *Dialect) typeOf(mti, proc, cond, f60 string) (txtype.Type, error) {
 			continue
 		}
 		if def.Net60 != "" {
-			if t == txtype.SignIn && mti == "0800" && t60 == "00" {
-				return t, nil
-			}
-			if net == def.Net60 && t60 == def.Type60 {
+			if t != txtype.SignIn && net == def.Net60 && t60 == def.Type60 {
 				return t, nil
 			}
 			continue
@@ -151,6 +156,10 @@ func (d *Dialect) typeOf(mti, proc, cond, f60 string) (txtype.Type, error) {
 		if def.Proc == proc && def.Cond == cond && def.Type60 == t60 {
 			return t, nil
 		}
+	}
+	// A sign-in's 60.3 is its key scheme (003, 004 …): any other 0800 is one.
+	if def, ok := d.Transactions[txtype.SignIn]; ok && mti == def.MTI && t60 == def.Type60 {
+		return txtype.SignIn, nil
 	}
 	return txtype.Unknown, fmt.Errorf("mti %s proc %s cond %s 60.1 %s: %w", mti, proc, cond, t60, ErrUnsupported)
 }
@@ -355,6 +364,8 @@ func (d *Dialect) BuildReply(req *moov.Message, rep Reply) (*moov.Message, error
 		}
 		if len(rep.Keys) > 0 {
 			b.setBytes(62, rep.Keys)
+		} else if len(rep.Params) > 0 {
+			b.setBytes(62, rep.Params)
 		}
 	}
 	return msg, b.err

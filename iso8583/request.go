@@ -70,8 +70,9 @@ type Reply struct {
 	Balance    *money.Amount
 	Batch      txtype.Batch // sign-in: the host's batch number (60.2)
 	Keys       []byte       // sign-in: field 62, working keys under the TMK
+	Params     []byte       // parameter download: field 62, the parameters (ParseParams)
 	// HostRequest is the processing requirement the host set in the reply header's
-	// low nibble (0 none, 3 sign in again ...).
+	// low nibble (HostRequestParams, HostRequestSignIn; 0 none).
 	HostRequest int
 	// SettleResult is the settlement reply's result per card group (0510 field
 	// 48): domestic then foreign, each '1' balanced, '2' not balanced, '3' error.

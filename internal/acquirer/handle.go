@@ -67,7 +67,7 @@ func (s *Server) answer(f frame.Frame, log *slog.Logger) (outgoing, error) {
 			return frame.Frame{}, fmt.Errorf("pack reply: %w", err)
 		}
 		rf := frame.Frame{TPDU: f.TPDU, Header: f.Header, Body: body}
-		return rf.SwapTPDU().WithProcessingRequirement(processingRequirement(reply.RespCode)), nil
+		return rf.SwapTPDU().WithProcessingRequirement(s.processingRequirement(req.Terminal.TerminalID, reply.RespCode)), nil
 	}
 	if out.reply, err = build(msg); err != nil {
 		return outgoing{}, err
@@ -196,6 +196,18 @@ func (s *Server) process(req iso8583.Request, raw []byte, log *slog.Logger) (rep
 		return reply, &mak
 	case txtype.BatchEnd:
 		reply.RespCode = "00"
+		return reply, &mak
+	case txtype.ParamDownload:
+		f62, err := iso8583.EncodeParams(*s.cfg.Params)
+		if err != nil {
+			log.Error("acquirer params", "err", err)
+			reply.RespCode = "96"
+			return reply, &mak
+		}
+		reply.RespCode, reply.Params = "00", f62
+		delete(s.params, tid)
+		s.downloads++
+		log.Info("acquirer parameter download")
 		return reply, &mak
 	}
 
@@ -431,11 +443,18 @@ func settleResult(host iso8583.Totals, term *iso8583.Totals) string {
 
 // ReSignIn is the reply header's processing requirement asking the terminal to sign
 // in again [unconfirmed code, doc §4.1]; the simulator sets it on every "A0" reply.
-const ReSignIn = 3
+const ReSignIn = iso8583.HostRequestSignIn
 
-func processingRequirement(rc string) int {
+// processingRequirement is the reply header's request to terminal tid: sign in
+// again after an "A0", else download parameters while RequestParams stands.
+func (s *Server) processingRequirement(tid, rc string) int {
 	if rc == "A0" {
 		return ReSignIn
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.params[tid] {
+		return iso8583.HostRequestParams
 	}
 	return 0
 }

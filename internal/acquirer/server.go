@@ -47,7 +47,14 @@ type Config struct {
 	MaxFrame int
 	// IdleTimeout closes a connection that sends nothing for this long; 0 means 60 s.
 	IdleTimeout time.Duration
+	// Params are the terminal parameters a parameter download hands out (after
+	// RequestParams asks a terminal to fetch them); nil means DefaultParams.
+	Params *iso8583.Params
 }
+
+// DefaultParams are the parameters the simulator hands out unless Config.Params
+// says otherwise.
+var DefaultParams = iso8583.Params{MerchantName: "测试商户 HOST PARAMS", SlipCopies: 1, ReversalRetries: 5}
 
 // TerminalKeys are the working keys of one terminal, in clear.
 type TerminalKeys struct {
@@ -75,6 +82,10 @@ type Server struct {
 	seq    uint64 // RRN and auth code sequence
 	seqRRN uint64 // base for RRNs
 	closed bool
+	// params holds the terminals asked to download parameters (RequestParams);
+	// downloads counts the downloads served.
+	params    map[string]bool
+	downloads int
 }
 
 type terminal struct {
@@ -118,6 +129,13 @@ func Listen(addr string, cfg Config) (*Server, error) {
 	if cfg.AcquirerID == "" {
 		cfg.AcquirerID = DefaultAcquirerID
 	}
+	if cfg.Params == nil {
+		p := DefaultParams
+		cfg.Params = &p
+	}
+	if err := cfg.Params.Validate(); err != nil {
+		return nil, fmt.Errorf("acquirer: params: %w", err)
+	}
 	s := &Server{
 		cfg:      cfg,
 		log:      cfg.Log,
@@ -126,6 +144,7 @@ func Listen(addr string, cfg Config) (*Server, error) {
 		idle:     cfg.IdleTimeout,
 		conns:    make(map[net.Conn]struct{}),
 		terms:    make(map[string]*terminal),
+		params:   make(map[string]bool),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -202,6 +221,21 @@ func (s *Server) Forget(tid string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.ledger.forget(tid)
+}
+
+// RequestParams makes every reply to terminal tid ask it, through the header's
+// processing requirement, to download its parameters, until it does.
+func (s *Server) RequestParams(tid string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.params[tid] = true
+}
+
+// ParamDownloads counts the parameter downloads served.
+func (s *Server) ParamDownloads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.downloads
 }
 
 // OrphanReversals counts reversals that named no transaction the host had approved

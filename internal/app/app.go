@@ -20,7 +20,6 @@ import (
 
 // Settings is what the application needs from the configuration.
 type Settings struct {
-	MerchantName  string
 	Lang          msgs.Lang
 	Currency      money.Currency
 	MaxAmount     int64
@@ -47,6 +46,9 @@ type Engine interface {
 	Echo(ctx context.Context) error
 	Today() ([]txn.Record, error)
 	SetOperator(id string)
+	// MerchantName is the name on the idle screen and the slips (the host's
+	// parameter download may change it).
+	MerchantName() string
 }
 
 // Operators checks and changes operator passwords (internal/operators.Table).
@@ -146,7 +148,7 @@ func (a *App) idleScreen() hal.Screen {
 	if a.eng.SignedIn() {
 		status = a.t(msgs.HostOK)
 	}
-	return hal.Screen{Title: a.set.MerchantName, Lines: []string{
+	return hal.Screen{Title: a.eng.MerchantName(), Lines: []string{
 		a.now().Format("2006-01-02 15:04"), a.t(msgs.PresentCard), a.t(msgs.MenuHint), status}}
 }
 

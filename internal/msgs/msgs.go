@@ -101,6 +101,7 @@ const (
 	Sending                 Code = "sending"
 	Receiving               Code = "receiving"
 	Reversing               Code = "reversing"
+	ParamDownload           Code = "param-download"
 	Approved                Code = "approved"
 	Declined                Code = "declined"
 	Cancelled               Code = "cancelled"
@@ -239,6 +240,7 @@ var catalogue = map[Code]entry{
 	Sending:                 {"发送中...", "SENDING...", Info},
 	Receiving:               {"接收中...", "RECEIVING...", Info},
 	Reversing:               {"自动冲正...", "AUTO REVERSAL...", Info},
+	ParamDownload:           {"参数下载中...", "DOWNLOADING PARAMETERS...", Info},
 	Approved:                {"交易成功", "APPROVED", Info},
 	Declined:                {"交易失败", "DECLINED", Warning},
 	Cancelled:               {"交易取消", "CANCELLED", Info},

@@ -15,7 +15,8 @@ import (
 // hostStep injects a fault into the acquirer simulator: `host FAULT [TYPE [TIMES]]`
 // with FAULT one of delay, drop, garble, truncate, bad-mac, duplicate, stale, applying
 // to the next TIMES (default 1) requests of TYPE (default sale); `host forget` makes
-// the host lose this terminal's records (the next settlement is unbalanced).
+// the host lose this terminal's records (the next settlement is unbalanced); `host
+// params` makes its replies ask for a parameter download until the terminal makes it.
 func (r *runner) hostStep(st Step) error {
 	switch st.Args[0] {
 	case "forget": // the host loses this terminal's records
@@ -30,6 +31,9 @@ func (r *runner) hostStep(st Step) error {
 			return r.fail(st, "host up: "+err.Error())
 		}
 		r.acq = srv
+		return nil
+	case "params": // replies ask the terminal to download its parameters until it does
+		r.acq.RequestParams(r.cfg.Terminal.TerminalID)
 		return nil
 	case "script": // `host script CARD`: approvals of CARD carry an issuer script
 		p, err := cardprofile.Find(r.cards, at(st.Args, 1))

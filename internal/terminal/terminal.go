@@ -134,7 +134,10 @@ func Open(cfg config.Config, dev Devices, log *slog.Logger) (*Terminal, error) {
 		return nil, fmt.Errorf("operators: %w", err)
 	}
 	t.Operators = ops
-	t.App = app.New(app.Settings{MerchantName: cfg.Terminal.MerchantName, Lang: cfg.Lang(), Currency: cfg.Currency(),
+	if err := t.Engine.LoadParams(); err != nil {
+		log.Error("downloaded parameters not applied; the configuration's stand", "err", err)
+	}
+	t.App = app.New(app.Settings{Lang: cfg.Lang(), Currency: cfg.Currency(),
 		MaxAmount: cfg.Terminal.MaxAmount, InputTimeout: cfg.Terminal.InputTimeout.Duration,
 		ResultTimeout: cfg.Terminal.ResultTimeout.Duration}, screens, dev.Reader, t.Engine, ops, log.With("component", "app"))
 	return t, nil
@@ -308,6 +311,10 @@ func (t *Terminal) Run(ctx context.Context) error {
 		t.log.Warn("start-up sign-in", "err", err)
 	} else if err := t.Engine.DrainReversal(ctx); err != nil {
 		t.log.Warn("start-up reversal", "err", err)
+	} else if t.Engine.ParamsDue() {
+		if err := t.Engine.DownloadParams(ctx); err != nil {
+			t.log.Warn("start-up parameter download", "err", err)
+		}
 	}
 	t.App.Announce(ctx, msgs.CheckTitle)
 	rep := t.SelfCheck(ctx)

@@ -290,7 +290,7 @@ func (e *Engine) Balance(ctx context.Context, ev hal.CardEvent) (money.Amount, s
 	}
 	req := e.request(txtype.Balance, money.New(0, cur), card, pin)
 	req.STAN, req.Batch = stan, batch
-	rep, err := e.host.Do(ctx, req, e.stage(ctx))
+	rep, err := e.do(ctx, req, e.stage(ctx))
 	if err != nil {
 		return money.Amount{}, "", fail(hostlink.MessageCode(err), err)
 	}

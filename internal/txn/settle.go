@@ -73,7 +73,7 @@ func (e *Engine) uploadBatch(ctx context.Context, batch txtype.Batch, recs []sto
 		req := iso8583.Request{Type: txtype.BatchUpload, Terminal: e.set.Terminal, STAN: stan, Batch: batch,
 			Operator: e.set.Operator, Amount: r.Amount, PAN: e.unseal(r), Entry: r.Entry,
 			Original: &iso8583.Original{Type: r.Type, Batch: r.Batch, STAN: r.STAN, RRN: r.RRN, AuthCode: r.AuthCode}}
-		if _, err := e.host.Do(ctx, req, nil); err != nil {
+		if _, err := e.do(ctx, req, nil); err != nil {
 			return n, fail(hostlink.MessageCode(err), fmt.Errorf("upload record %d: %w", r.ID, err))
 		}
 		n++
@@ -84,7 +84,7 @@ func (e *Engine) uploadBatch(ctx context.Context, batch txtype.Batch, recs []sto
 	}
 	end := iso8583.Request{Type: txtype.BatchEnd, Terminal: e.set.Terminal, STAN: stan, Batch: batch,
 		Operator: e.set.Operator, Count: n}
-	if _, err := e.host.Do(ctx, end, nil); err != nil {
+	if _, err := e.do(ctx, end, nil); err != nil {
 		return n, fail(hostlink.MessageCode(err), fmt.Errorf("batch end: %w", err))
 	}
 	return n, nil
@@ -121,7 +121,7 @@ func (e *Engine) Settle(ctx context.Context) (Settlement, error) {
 	}
 	req := iso8583.Request{Type: txtype.Settlement, Terminal: e.set.Terminal, STAN: stan, Batch: batch,
 		Operator: e.set.Operator, Totals: &totals}
-	rep, err := e.host.Do(ctx, req, e.stage(ctx))
+	rep, err := e.do(ctx, req, e.stage(ctx))
 	if err != nil {
 		return Settlement{}, fail(hostlink.MessageCode(err), fmt.Errorf("settlement: %w", err))
 	}

@@ -48,6 +48,8 @@ type Journal interface {
 	RecordSettlement(b txtype.Batch, t store.Totals, res store.SettleResult) (store.Settlement, error)
 	AdviceSent(id uint64) error
 	Audit(kind, detail string) error
+	Setting(name string) ([]byte, error)
+	SetSetting(name string, value []byte) error
 }
 
 // Prompter is the merchant-facing side the engine needs during a transaction.
@@ -124,9 +126,11 @@ type Engine struct {
 	log      *slog.Logger
 	now      func() time.Time
 	signedIn bool
-	kernel   *emv.Kernel
-	sealer   *keys.PANSealer // nil when the PAN key is unusable: no field 2 later
-	sequence uint32          // EMV transaction sequence counter (9F41) of this run
+	// paramsDue is set when a reply header asked for a parameter download.
+	paramsDue bool
+	kernel    *emv.Kernel
+	sealer    *keys.PANSealer // nil when the PAN key is unusable: no field 2 later
+	sequence  uint32          // EMV transaction sequence counter (9F41) of this run
 	// fallback is set when the chip of the last card could not be read: the next
 	// swipe of a chip card is accepted as a fallback transaction.
 	fallback bool
@@ -197,23 +201,31 @@ type Result struct {
 	PrintErr error  // the slip could not be printed; the transaction stands
 }
 
+// networkRequest is a network-management request of type t with the next trace
+// number and the current batch.
+func (e *Engine) networkRequest(t txtype.Type) (iso8583.Request, error) {
+	stan, err := e.journal.NextSTAN()
+	if err != nil {
+		return iso8583.Request{}, fail(msgs.JournalFailed, err)
+	}
+	batch, err := e.journal.Batch()
+	if err != nil {
+		return iso8583.Request{}, fail(msgs.JournalFailed, err)
+	}
+	return iso8583.Request{Type: t, Terminal: e.set.Terminal, STAN: stan, Batch: batch, Operator: e.set.Operator}, nil
+}
+
 // SignedIn reports whether working keys are loaded.
 func (e *Engine) SignedIn() bool { return e.signedIn }
 
 // SignIn exchanges a sign-in with the host, checks and loads the working keys (PIN key
 // into the PIN pad, MAC key into the host link) and takes the host's batch number.
 func (e *Engine) SignIn(ctx context.Context) error {
-	stan, err := e.journal.NextSTAN()
+	req, err := e.networkRequest(txtype.SignIn)
 	if err != nil {
-		return fail(msgs.JournalFailed, err)
+		return err
 	}
-	batch, err := e.journal.Batch()
-	if err != nil {
-		return fail(msgs.JournalFailed, err)
-	}
-	req := iso8583.Request{Type: txtype.SignIn, Terminal: e.set.Terminal, STAN: stan, Batch: batch,
-		Operator: e.set.Operator}
-	rep, err := e.host.Do(ctx, req, e.stage(ctx))
+	rep, err := e.do(ctx, req, e.stage(ctx))
 	if err != nil {
 		return fail(hostlink.MessageCode(err), fmt.Errorf("sign-in: %w", err))
 	}
@@ -272,6 +284,13 @@ func (e *Engine) ready(ctx context.Context) error {
 		return err
 	}
 	e.ForwardAdvices(ctx)
+	if e.paramsDue {
+		// The host asked for it; a failure does not hold up the transaction, and
+		// the download is tried again before the next one.
+		if err := e.DownloadParams(ctx); err != nil {
+			e.log.Warn("parameter download", "err", err)
+		}
+	}
 	return nil
 }
 
@@ -318,7 +337,7 @@ func (e *Engine) ForwardAdvices(ctx context.Context) int {
 			req.Original = &iso8583.Original{Type: txtype.PreAuth, Batch: o.Batch, STAN: o.STAN, RRN: o.RRN,
 				AuthCode: r.AuthCode, Date: o.Date}
 		}
-		if _, err := e.host.Do(ctx, req, nil); err != nil {
+		if _, err := e.do(ctx, req, nil); err != nil {
 			e.log.Warn("advice not acknowledged: it stays due", "record", r.ID, "err", err)
 			return sent
 		}
@@ -363,7 +382,7 @@ func (e *Engine) DrainReversal(ctx context.Context) error {
 	}
 	var last error
 	for attempt := 1; attempt <= e.set.ReversalRetries; attempt++ {
-		rep, err := e.host.Do(ctx, req, nil)
+		rep, err := e.do(ctx, req, nil)
 		if err == nil {
 			if err := e.journal.ReversalDone(rec.ID); err != nil {
 				return fail(msgs.JournalFailed, err)
@@ -500,7 +519,7 @@ func (e *Engine) onlineWith(ctx context.Context, rec *store.Record, req iso8583.
 	defer func() { e.inFlight.id, e.inFlight.pan = 0, carddata.PAN{} }()
 	req.STAN, req.Batch = rec.STAN, rec.Batch
 	log := e.log.With("record", rec.ID, "type", rec.Type.String(), "stan", rec.STAN.String())
-	rep, err := e.host.Do(ctx, req, e.stage(ctx))
+	rep, err := e.do(ctx, req, e.stage(ctx))
 	if err != nil && complete != nil {
 		complete(rec, iso8583.Reply{}, err)
 	}
@@ -555,7 +574,7 @@ func (e *Engine) onlineWith(ctx context.Context, rec *store.Record, req iso8583.
 	} else if rec.ReversalReason != "" {
 		res.Text = msgs.Text(msgs.Code(rec.Message), e.set.Layout.Lang)
 	}
-	if action == msgs.ActSignIn || rep.HostRequest == 3 {
+	if action == msgs.ActSignIn {
 		e.signedIn = false
 	}
 	if err := e.journal.Finish(rec); err != nil {
@@ -739,16 +758,11 @@ func (e *Engine) Reprint(ctx context.Context, stan txtype.STAN) (store.Record, e
 // SignOff tells the host the terminal stops (0820); the working keys are dropped and
 // the next transaction signs in again.
 func (e *Engine) SignOff(ctx context.Context) error {
-	stan, err := e.journal.NextSTAN()
+	req, err := e.networkRequest(txtype.SignOff)
 	if err != nil {
-		return fail(msgs.JournalFailed, err)
+		return err
 	}
-	batch, err := e.journal.Batch()
-	if err != nil {
-		return fail(msgs.JournalFailed, err)
-	}
-	rep, err := e.host.Do(ctx, iso8583.Request{Type: txtype.SignOff, Terminal: e.set.Terminal, STAN: stan,
-		Batch: batch, Operator: e.set.Operator}, e.stage(ctx))
+	rep, err := e.do(ctx, req, e.stage(ctx))
 	if err != nil {
 		return fail(hostlink.MessageCode(err), fmt.Errorf("sign-off: %w", err))
 	}
@@ -766,15 +780,11 @@ func (e *Engine) SetOperator(id string) {
 
 // Echo checks that the host answers (0820 echo test).
 func (e *Engine) Echo(ctx context.Context) error {
-	stan, err := e.journal.NextSTAN()
+	req, err := e.networkRequest(txtype.Echo)
 	if err != nil {
-		return fail(msgs.JournalFailed, err)
+		return err
 	}
-	batch, err := e.journal.Batch()
-	if err != nil {
-		return fail(msgs.JournalFailed, err)
-	}
-	rep, err := e.host.Do(ctx, iso8583.Request{Type: txtype.Echo, Terminal: e.set.Terminal, STAN: stan, Batch: batch}, e.stage(ctx))
+	rep, err := e.do(ctx, req, e.stage(ctx))
 	if err != nil {
 		return fail(hostlink.MessageCode(err), fmt.Errorf("echo: %w", err))
 	}

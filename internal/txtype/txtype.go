@@ -26,14 +26,15 @@ const (
 	SignIn
 	SignOff
 	Echo
-	BatchEnd     // the 0320 that closes a batch upload
-	TCUpload     // the advice of a chip transaction the card approved offline
-	ScriptAdvice // the results of issuer scripts the card ran
+	BatchEnd      // the 0320 that closes a batch upload
+	TCUpload      // the advice of a chip transaction the card approved offline
+	ScriptAdvice  // the results of issuer scripts the card ran
+	ParamDownload // the terminal parameters the host asks the terminal to fetch
 )
 
 var names = [...]string{"unknown", "sale", "void", "refund", "preauth", "preauth-void",
 	"preauth-completion", "preauth-completion-advice", "completion-void", "balance",
-	"reversal", "settlement", "batch-upload", "sign-in", "sign-off", "echo", "batch-end", "tc-upload", "script-advice"}
+	"reversal", "settlement", "batch-upload", "sign-in", "sign-off", "echo", "batch-end", "tc-upload", "script-advice", "param-download"}
 
 func (t Type) String() string {
 	if t < 0 || int(t) >= len(names) {
