@@ -13,6 +13,7 @@ import (
 
 	"countertop/emv/tlv"
 	"countertop/iso8583"
+	"countertop/iso8583/frame"
 )
 
 // stdin is where "-" arguments are read from (swapped by tests).
@@ -22,8 +23,8 @@ var stdin io.Reader = os.Stdin
 var dialects = iso8583.Dialects()
 
 const (
-	decodeUsage    = "usage: posctl decode iso [--dialect cup|cup-sm4] [--framing cup|none] [--mask] HEX|-\n       posctl decode tlv [--mask] HEX|-"
-	decodeISOUsage = "usage: posctl decode iso [--dialect cup|cup-sm4] [--framing cup|none] [--mask] HEX|-"
+	decodeUsage    = "usage: posctl decode iso [--dialect cup|cup-sm4] [--framing cup|dialup|none] [--mask] HEX|-\n       posctl decode tlv [--mask] HEX|-"
+	decodeISOUsage = "usage: posctl decode iso [--dialect cup|cup-sm4] [--framing cup|dialup|none] [--mask] HEX|-"
 	decodeTLVUsage = "usage: posctl decode tlv [--mask] HEX|-"
 	maskHelp       = "mask cardholder data (PAN but its last 4 digits, tracks, expiry, PIN block, sensitive EMV tags) for output that will be shared"
 )
@@ -52,7 +53,7 @@ func decodeISO(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, decodeISOUsage); fs.PrintDefaults() }
 	dialect := fs.String("dialect", "cup", "host dialect: "+strings.Join(dialectNames(), ", "))
-	framing := fs.String("framing", "cup", "cup: 2-byte length, TPDU and header before the MTI; none: the body starts at the MTI")
+	framing := fs.String("framing", "cup", "cup: 2-byte length, TPDU and header before the MTI; dialup: STX, BCD length, TPDU, header, body, ETX, LRC; none: the body starts at the MTI")
 	mask := fs.Bool("mask", false, maskHelp)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -65,11 +66,11 @@ func decodeISO(args []string, stdout, stderr io.Writer) int {
 	}
 	var framed bool
 	switch *framing {
-	case "cup":
+	case "cup", "dialup":
 		framed = true
 	case "none":
 	default:
-		fmt.Fprintf(stderr, "posctl decode iso: unknown framing %q (cup, none)\n", *framing)
+		fmt.Fprintf(stderr, "posctl decode iso: unknown framing %q (cup, dialup, none)\n", *framing)
 		return 2
 	}
 	if len(pos) != 1 {
@@ -80,6 +81,18 @@ func decodeISO(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "posctl decode iso:", err)
 		return 1
+	}
+	if *framing == "dialup" {
+		// The same frame behind its 2-byte length: "length" is then the dial-up
+		// frame's BCD length.
+		f, err := frame.DialUp.Parse(raw)
+		if err == nil {
+			raw, err = f.Bytes()
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "posctl decode iso:", err)
+			return 1
+		}
 	}
 	compact, err := d.DecodeJSON(raw, framed)
 	if err != nil {

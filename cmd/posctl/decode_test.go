@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"countertop/iso8583/frame"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -135,6 +137,35 @@ func TestDecodeISORealSale(t *testing.T) {
 func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// --framing dialup reads the same frame between STX and ETX/LRC and prints what
+// --framing cup prints; a wrong LRC is refused.
+func TestDecodeISODialUp(t *testing.T) {
+	raw, err := hex.DecodeString(readHex(t, "../../testdata/host/sale-swipe-pin.hex"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := frame.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dial, err := frame.DialUp.Bytes(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := call(runDecode, "iso", "--framing", "dialup", hex.EncodeToString(dial))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	_, want, _ := call(runDecode, "iso", hex.EncodeToString(raw))
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("dialup decode differs from cup (-cup +dialup):\n%s", diff)
+	}
+	dial[len(dial)-1] ^= 1
+	if code, _, errOut := call(runDecode, "iso", "--framing", "dialup", hex.EncodeToString(dial)); code != 1 || !strings.Contains(errOut, "lrc") {
+		t.Errorf("wrong LRC: exit %d, %q", code, errOut)
+	}
 }
 
 // --framing none reads a body from the MTI; length, tpdu and header are absent.

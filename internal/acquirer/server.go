@@ -29,6 +29,7 @@ const DefaultAcquirerID = "48020000"
 // Config configures a simulated acquirer. Zero values take the documented defaults.
 type Config struct {
 	Dialect      *iso8583.Dialect  // required
+	Framing      frame.Framing     // nil means frame.Length (the 2-byte length of CUP over TCP)
 	TMK          keys.Key          // required: every terminal's master key
 	KeyLayout    int               // field 62 layout, keys.Layout40 or keys.Layout60; 0: 60 when the sign-in asks for a track key (60.3 "004"), else 40
 	MACAlgorithm keys.MACAlgorithm // "" means the dialect's (keys.MACCUPECB for CUP)
@@ -128,6 +129,9 @@ func Listen(addr string, cfg Config) (*Server, error) {
 	}
 	if cfg.AcquirerID == "" {
 		cfg.AcquirerID = DefaultAcquirerID
+	}
+	if cfg.Framing == nil {
+		cfg.Framing = frame.Length
 	}
 	if cfg.Params == nil {
 		p := DefaultParams
@@ -296,7 +300,7 @@ func (s *Server) serve(c net.Conn) {
 		if err := c.SetReadDeadline(time.Now().Add(s.idle)); err != nil {
 			return
 		}
-		f, err := frame.Read(c, s.maxFrame)
+		f, err := s.cfg.Framing.Read(c, s.maxFrame)
 		if err != nil {
 			if err == io.EOF || errors.Is(err, net.ErrClosed) {
 				log.Debug("acquirer connection closed")
@@ -330,7 +334,7 @@ func (s *Server) send(c net.Conn, o outgoing, log *slog.Logger) bool {
 	}
 	write := func(f frame.Frame) bool {
 		c.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		if err := frame.Write(c, f); err != nil {
+		if err := s.cfg.Framing.Write(c, f); err != nil {
 			log.Warn("acquirer write reply", "err", err)
 			return false
 		}
@@ -354,7 +358,7 @@ func (s *Server) send(c net.Conn, o outgoing, log *slog.Logger) bool {
 		}
 	case FaultTruncate:
 		var whole writeBuffer
-		if err := frame.Write(&whole, o.reply); err != nil {
+		if err := s.cfg.Framing.Write(&whole, o.reply); err != nil {
 			log.Warn("acquirer truncate", "err", err)
 			return false
 		}

@@ -66,7 +66,10 @@ type Host struct {
 	Addr string `toml:"addr"`
 	// Dialect is "cup" (DES and 3DES keys) or "cup-sm4" (national cryptography:
 	// an SM4 TMK and working keys, the SM4 MAC, 16-byte PIN blocks).
-	Dialect         string   `toml:"dialect"`
+	Dialect string `toml:"dialect"`
+	// Framing is "length" (a 2-byte length before the TPDU: CUP over TCP) or
+	// "dialup" (STX, BCD length, ETX and LRC, as dial-up and NAC links frame).
+	Framing         string   `toml:"framing"`
 	ConnectTimeout  Duration `toml:"connect_timeout"`
 	ResponseTimeout Duration `toml:"response_timeout"`
 	MAC             string   `toml:"mac"` // cup-ecb | x919 | x99 | tdes-cbc | cup-sm4
@@ -280,6 +283,7 @@ func (c Config) Validate() error {
 	default:
 		bad("host.mode", "%q is not embedded or tcp", c.Host.Mode)
 	}
+	oneOf(bad, "host.framing", c.Host.Framing, "length", "dialup")
 	sm4 := c.Host.Dialect == "cup-sm4"
 	switch {
 	case c.Host.Dialect != "cup" && !sm4:

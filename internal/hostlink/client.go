@@ -36,6 +36,7 @@ type Config struct {
 	// means plain TCP.
 	TLS      *tls.Config
 	Dialect  *iso8583.Dialect // required; gives the TPDU and header too
+	Framing  frame.Framing    // nil means frame.Length (the 2-byte length of CUP over TCP)
 	Terminal iso8583.Terminal // fills Request.Terminal when the request has none
 	// MACAlgorithm for requests and replies; "" means the dialect's.
 	MACAlgorithm keys.MACAlgorithm
@@ -57,6 +58,9 @@ type Client struct {
 func New(cfg Config, log *slog.Logger) *Client {
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	if cfg.Framing == nil {
+		cfg.Framing = frame.Length
 	}
 	if cfg.ResponseTimeout <= 0 {
 		cfg.ResponseTimeout = DefaultResponseTimeout
@@ -163,7 +167,7 @@ func (c *Client) do(ctx context.Context, req iso8583.Request, onStage func(Stage
 		return iso8583.Reply{}, fail(Sending, ErrNotSent, fmt.Errorf("pack: %w", err))
 	}
 	reqFrame := frame.Frame{TPDU: d.TPDU, Header: d.Header, Body: body}
-	wire, err := reqFrame.Bytes()
+	wire, err := c.cfg.Framing.Bytes(reqFrame)
 	if err != nil {
 		return iso8583.Reply{}, fail(Sending, ErrNotSent, err)
 	}
@@ -207,7 +211,7 @@ func (c *Client) do(ctx context.Context, req iso8583.Request, onStage func(Stage
 	onStage(Receiving)
 	deadline(conn.SetReadDeadline)
 	for {
-		f, err := frame.Read(conn, c.cfg.MaxFrame)
+		f, err := c.cfg.Framing.Read(conn, c.cfg.MaxFrame)
 		if err != nil {
 			return iso8583.Reply{}, c.readError(ctx, err)
 		}
@@ -273,7 +277,8 @@ func (c *Client) readError(ctx context.Context, err error) error {
 		return fail(Receiving, ErrNoAnswer, fmt.Errorf("no reply within %v: %w", c.cfg.ResponseTimeout, err))
 	case err == io.EOF:
 		return fail(Receiving, ErrNoAnswer, errors.New("host closed the connection without a reply"))
-	case errors.Is(err, frame.ErrTruncated), errors.Is(err, frame.ErrTooLong), errors.Is(err, frame.ErrShort):
+	case errors.Is(err, frame.ErrTruncated), errors.Is(err, frame.ErrTooLong), errors.Is(err, frame.ErrShort),
+		errors.Is(err, frame.ErrFraming):
 		return fail(Receiving, ErrBadReply, err)
 	}
 	return fail(Receiving, ErrNoAnswer, err)

@@ -33,6 +33,7 @@ import (
 	"countertop/internal/txn"
 	"countertop/internal/txtype"
 	"countertop/iso8583"
+	"countertop/iso8583/frame"
 	"countertop/store"
 	"countertop/testdata"
 	emvdata "countertop/testdata/emv"
@@ -101,7 +102,7 @@ func Open(cfg config.Config, dev Devices, log *slog.Logger) (*Terminal, error) {
 	}
 	term := iso8583.Terminal{TerminalID: cfg.Terminal.TerminalID, MerchantID: cfg.Terminal.MerchantID}
 	t.Host = hostlink.New(hostlink.Config{Addr: addr, ConnectTimeout: cfg.Host.ConnectTimeout.Duration,
-		ResponseTimeout: cfg.Host.ResponseTimeout.Duration, Dialect: dialect(cfg), Terminal: term,
+		ResponseTimeout: cfg.Host.ResponseTimeout.Duration, Dialect: dialect(cfg), Framing: frame.Framings()[cfg.Host.Framing], Terminal: term,
 		MACAlgorithm: keys.MACAlgorithm(cfg.Host.MAC)}, log.With("component", "hostlink"))
 	kernel, err := Kernel(cfg)
 	if err != nil {
@@ -296,7 +297,7 @@ func AcquirerConfig(cfg config.Config, log *slog.Logger) (acquirer.Config, error
 	if err != nil {
 		return acquirer.Config{}, err
 	}
-	return acquirer.Config{Dialect: dialect(cfg), TMK: tmk, KeyLayout: cfg.Host.KeyLayout,
+	return acquirer.Config{Dialect: dialect(cfg), Framing: frame.Framings()[cfg.Host.Framing], TMK: tmk, KeyLayout: cfg.Host.KeyLayout,
 		MACAlgorithm: keys.MACAlgorithm(cfg.Host.MAC), Cards: cards, Log: log}, nil
 }
 

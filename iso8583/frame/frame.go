@@ -1,6 +1,8 @@
-// Package frame owns the CUP POS wire frame around an ISO 8583 body: a 2-byte
-// big-endian length, the 5-byte TPDU and the 6-byte application header. It reads and
-// writes whole frames with a size limit and never interprets the body. It imports
+// Package frame owns the CUP POS wire frame around an ISO 8583 body: the 5-byte TPDU
+// and the 6-byte application header, delimited on the link by a Framing: a 2-byte
+// big-endian length (Length, CUP over TCP; the package functions) or STX, a BCD
+// length, ETX and an LRC (DialUp). It reads and writes whole frames with a size
+// limit and never interprets the body. It imports
 // only the standard library; it must not import iso8583, keys, hal, store or net
 // (callers pass any io.Reader/io.Writer).
 package frame
