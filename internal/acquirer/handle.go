@@ -66,7 +66,7 @@ func (s *Server) answer(f frame.Frame, log *slog.Logger) (outgoing, error) {
 		if err != nil {
 			return frame.Frame{}, fmt.Errorf("pack reply: %w", err)
 		}
-		rf := frame.Frame{TPDU: f.TPDU, Header: f.Header, Body: body}
+		rf := frame.Frame{TPDU: f.TPDU, PreHeader: f.PreHeader, Header: f.Header, Body: body}
 		return rf.SwapTPDU().WithProcessingRequirement(s.processingRequirement(req.Terminal.TerminalID, reply.RespCode)), nil
 	}
 	if out.reply, err = build(msg); err != nil {

@@ -30,6 +30,7 @@ const DefaultAcquirerID = "48020000"
 type Config struct {
 	Dialect      *iso8583.Dialect  // required
 	Framing      frame.Framing     // nil means frame.Length (the 2-byte length of CUP over TCP)
+	PreHeaderLen int               // a gateway's block between TPDU and header, echoed in replies; 0: none
 	TMK          keys.Key          // required: every terminal's master key
 	KeyLayout    int               // field 62 layout, keys.Layout40 or keys.Layout60; 0: 60 when the sign-in asks for a track key (60.3 "004"), else 40
 	MACAlgorithm keys.MACAlgorithm // "" means the dialect's (keys.MACCUPECB for CUP)
@@ -133,6 +134,7 @@ func Listen(addr string, cfg Config) (*Server, error) {
 	if cfg.Framing == nil {
 		cfg.Framing = frame.Length
 	}
+	cfg.Framing = frame.WithPreHeader(cfg.Framing, cfg.PreHeaderLen)
 	if cfg.Params == nil {
 		p := DefaultParams
 		cfg.Params = &p

@@ -69,7 +69,10 @@ type Host struct {
 	Dialect string `toml:"dialect"`
 	// Framing is "length" (a 2-byte length before the TPDU: CUP over TCP) or
 	// "dialup" (STX, BCD length, ETX and LRC, as dial-up and NAC links frame).
-	Framing         string   `toml:"framing"`
+	Framing string `toml:"framing"`
+	// PreHeader is a gateway's block between TPDU and header, in hex; "" on most
+	// links (at most 256 bytes).
+	PreHeader       string   `toml:"pre_header"`
 	ConnectTimeout  Duration `toml:"connect_timeout"`
 	ResponseTimeout Duration `toml:"response_timeout"`
 	MAC             string   `toml:"mac"` // cup-ecb | x919 | x99 | tdes-cbc | cup-sm4
@@ -284,6 +287,9 @@ func (c Config) Validate() error {
 		bad("host.mode", "%q is not embedded or tcp", c.Host.Mode)
 	}
 	oneOf(bad, "host.framing", c.Host.Framing, "length", "dialup")
+	if b, err := hex.DecodeString(c.Host.PreHeader); err != nil || len(b) > 256 {
+		bad("host.pre_header", "not hex of at most 256 bytes")
+	}
 	sm4 := c.Host.Dialect == "cup-sm4"
 	switch {
 	case c.Host.Dialect != "cup" && !sm4:

@@ -34,10 +34,13 @@ type Config struct {
 	ResponseTimeout time.Duration // from the end of the write to the reply; 0: DefaultResponseTimeout
 	// TLS, when set, wraps every connection in TLS with this configuration; nil
 	// means plain TCP.
-	TLS      *tls.Config
-	Dialect  *iso8583.Dialect // required; gives the TPDU and header too
-	Framing  frame.Framing    // nil means frame.Length (the 2-byte length of CUP over TCP)
-	Terminal iso8583.Terminal // fills Request.Terminal when the request has none
+	TLS     *tls.Config
+	Dialect *iso8583.Dialect // required; gives the TPDU and header too
+	Framing frame.Framing    // nil means frame.Length (the 2-byte length of CUP over TCP)
+	// PreHeader is a gateway's block sent between TPDU and header; the reply's is
+	// read past (frame.WithPreHeader) and not checked. Nil on most links.
+	PreHeader []byte
+	Terminal  iso8583.Terminal // fills Request.Terminal when the request has none
 	// MACAlgorithm for requests and replies; "" means the dialect's.
 	MACAlgorithm keys.MACAlgorithm
 	MaxFrame     int // largest reply frame accepted; 0: DefaultMaxFrame
@@ -62,6 +65,7 @@ func New(cfg Config, log *slog.Logger) *Client {
 	if cfg.Framing == nil {
 		cfg.Framing = frame.Length
 	}
+	cfg.Framing = frame.WithPreHeader(cfg.Framing, len(cfg.PreHeader))
 	if cfg.ResponseTimeout <= 0 {
 		cfg.ResponseTimeout = DefaultResponseTimeout
 	}
@@ -166,7 +170,7 @@ func (c *Client) do(ctx context.Context, req iso8583.Request, onStage func(Stage
 	if err != nil {
 		return iso8583.Reply{}, fail(Sending, ErrNotSent, fmt.Errorf("pack: %w", err))
 	}
-	reqFrame := frame.Frame{TPDU: d.TPDU, Header: d.Header, Body: body}
+	reqFrame := frame.Frame{TPDU: d.TPDU, PreHeader: c.cfg.PreHeader, Header: d.Header, Body: body}
 	wire, err := c.cfg.Framing.Bytes(reqFrame)
 	if err != nil {
 		return iso8583.Reply{}, fail(Sending, ErrNotSent, err)

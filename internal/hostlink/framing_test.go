@@ -1,8 +1,10 @@
 package hostlink_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"testing"
 	"time"
@@ -63,5 +65,46 @@ func TestDialUpBadLRC(t *testing.T) {
 	_, err = c.Do(context.Background(), iso8583.Request{Type: txtype.Echo, STAN: 1, Batch: 1}, nil)
 	if !errors.Is(err, hostlink.ErrBadReply) || !errors.Is(err, frame.ErrFraming) {
 		t.Errorf("reply with a wrong LRC: %v, want ErrBadReply and ErrFraming", err)
+	}
+}
+
+// A gateway pre-header goes between TPDU and header on the wire, and a host on the
+// same link reads past it: sign-in and sale as usual.
+func TestPreHeader(t *testing.T) {
+	pre := append([]byte{0xFD, 0x00, 0x10}, bytes.Repeat([]byte{0x5A}, 13)...)
+	host, err := acquirer.NewServer(acquirer.Config{Dialect: iso8583.CUP, PreHeaderLen: len(pre), TMK: tmk(t), Cards: cards(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { host.Close() })
+	c := hostlink.New(hostlink.Config{Addr: host.Addr(), ResponseTimeout: responseTimeout, Dialect: iso8583.CUP,
+		PreHeader: pre, Terminal: term, MACAlgorithm: keys.MACCUPECB}, nil)
+	wk := signIn(t, c)
+	if rep, err := c.Do(context.Background(), sale(t, "cup-debit", 8800, 2, wk.PIK), nil); err != nil || rep.RespCode != "00" {
+		t.Fatalf("sale behind a pre-header: %+v, %v", rep, err)
+	}
+
+	// On the wire: length, TPDU, then the pre-header.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	got := make(chan []byte, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		buf := make([]byte, 2+5+len(pre))
+		io.ReadFull(conn, buf)
+		got <- buf
+	}()
+	raw := hostlink.New(hostlink.Config{Addr: ln.Addr().String(), ResponseTimeout: 200 * time.Millisecond, Dialect: iso8583.CUP,
+		PreHeader: pre, Terminal: term}, nil)
+	raw.Do(context.Background(), iso8583.Request{Type: txtype.Echo, STAN: 1, Batch: 1}, nil)
+	if b := <-got; !bytes.Equal(b[7:], pre) || !bytes.Equal(b[2:7], iso8583.CUP.TPDU[:]) {
+		t.Errorf("wire starts % X, want length, TPDU, pre-header % X", b, pre)
 	}
 }

@@ -102,7 +102,8 @@ func Open(cfg config.Config, dev Devices, log *slog.Logger) (*Terminal, error) {
 	}
 	term := iso8583.Terminal{TerminalID: cfg.Terminal.TerminalID, MerchantID: cfg.Terminal.MerchantID}
 	t.Host = hostlink.New(hostlink.Config{Addr: addr, ConnectTimeout: cfg.Host.ConnectTimeout.Duration,
-		ResponseTimeout: cfg.Host.ResponseTimeout.Duration, Dialect: dialect(cfg), Framing: frame.Framings()[cfg.Host.Framing], Terminal: term,
+		ResponseTimeout: cfg.Host.ResponseTimeout.Duration, Dialect: dialect(cfg), Framing: frame.Framings()[cfg.Host.Framing],
+		PreHeader: preHeader(cfg), Terminal: term,
 		MACAlgorithm: keys.MACAlgorithm(cfg.Host.MAC)}, log.With("component", "hostlink"))
 	kernel, err := Kernel(cfg)
 	if err != nil {
@@ -226,6 +227,12 @@ func Keys(cfg config.Config) (keys.Key, []byte, error) {
 	return tmk, hashKey, nil
 }
 
+// preHeader is the configured gateway pre-header (config.Validate checked the hex).
+func preHeader(cfg config.Config) []byte {
+	b, _ := hex.DecodeString(cfg.Host.PreHeader)
+	return b
+}
+
 // tmkKind is the cipher of the TMK the configured dialect takes: SM4 for cup-sm4.
 func tmkKind(cfg config.Config) keys.Kind {
 	if dialect(cfg).PINBlockLen() == keys.PINBlockLenSM4 {
@@ -297,7 +304,8 @@ func AcquirerConfig(cfg config.Config, log *slog.Logger) (acquirer.Config, error
 	if err != nil {
 		return acquirer.Config{}, err
 	}
-	return acquirer.Config{Dialect: dialect(cfg), Framing: frame.Framings()[cfg.Host.Framing], TMK: tmk, KeyLayout: cfg.Host.KeyLayout,
+	return acquirer.Config{Dialect: dialect(cfg), Framing: frame.Framings()[cfg.Host.Framing], PreHeaderLen: len(preHeader(cfg)),
+		TMK: tmk, KeyLayout: cfg.Host.KeyLayout,
 		MACAlgorithm: keys.MACAlgorithm(cfg.Host.MAC), Cards: cards, Log: log}, nil
 }
 

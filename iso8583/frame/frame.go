@@ -40,13 +40,16 @@ var (
 
 // Frame is one message on the wire without its length prefix.
 type Frame struct {
-	TPDU   [5]byte
-	Header [6]byte
-	Body   []byte // MTI, bitmap and fields
+	TPDU [5]byte
+	// PreHeader is a gateway's own block between the TPDU and the header (doc
+	// §4.1); nil on most links. WithPreHeader reads it.
+	PreHeader []byte
+	Header    [6]byte
+	Body      []byte // MTI, bitmap and fields
 }
 
-// Len is the value of the length prefix: TPDU, header and body.
-func (f Frame) Len() int { return TPDUSize + HeaderSize + len(f.Body) }
+// Len is the value of the length prefix: TPDU, pre-header, header and body.
+func (f Frame) Len() int { return TPDUSize + len(f.PreHeader) + HeaderSize + len(f.Body) }
 
 // Read reads exactly one frame: the 2-byte length, then that many bytes. A length
 // above max (or above MaxLen when max <= 0) gives ErrTooLong without reading on. A
@@ -111,9 +114,15 @@ func (f Frame) Bytes() ([]byte, error) {
 	}
 	out := make([]byte, 0, LenSize+n)
 	out = binary.BigEndian.AppendUint16(out, uint16(n))
+	return f.appendInner(out), nil
+}
+
+// appendInner appends what every framing delimits: TPDU, pre-header, header, body.
+func (f Frame) appendInner(out []byte) []byte {
 	out = append(out, f.TPDU[:]...)
+	out = append(out, f.PreHeader...)
 	out = append(out, f.Header[:]...)
-	return append(out, f.Body...), nil
+	return append(out, f.Body...)
 }
 
 // Write writes f with its length prefix in a single Write call, so a frame is never

@@ -62,9 +62,7 @@ func (dialUpFraming) Bytes(f Frame) ([]byte, error) {
 	}
 	out := make([]byte, 0, n+5)
 	out = append(out, stx, byte(n/1000)<<4|byte(n/100%10), byte(n/10%10)<<4|byte(n%10))
-	out = append(out, f.TPDU[:]...)
-	out = append(out, f.Header[:]...)
-	out = append(out, f.Body...)
+	out = f.appendInner(out)
 	out = append(out, etx)
 	return append(out, lrc(out[1:])), nil
 }
@@ -176,4 +174,62 @@ func lrc(b []byte) byte {
 		x ^= c
 	}
 	return x
+}
+
+// WithPreHeader is fr on a link whose gateway puts a block of n bytes between the
+// TPDU and the header (doc §4.1: a real one carries 122 bytes starting FD). Frames
+// read carry it in PreHeader; frames written carry their PreHeader, which must be
+// n bytes. n = 0 gives fr itself.
+func WithPreHeader(fr Framing, n int) Framing {
+	if n <= 0 {
+		return fr
+	}
+	return preHeaderFraming{base: fr, n: n}
+}
+
+type preHeaderFraming struct {
+	base Framing
+	n    int
+}
+
+// cut moves the first n bytes after the TPDU of a frame the base framing read
+// into its PreHeader.
+func (p preHeaderFraming) cut(f Frame, err error) (Frame, error) {
+	if err != nil {
+		return Frame{}, err
+	}
+	inner := append(f.Header[:], f.Body...)
+	if len(inner) < p.n+HeaderSize {
+		return Frame{}, fmt.Errorf("frame of %d bytes after the tpdu, pre-header %d and header %d: %w", len(inner), p.n, HeaderSize, ErrShort)
+	}
+	f.PreHeader = inner[:p.n:p.n]
+	copy(f.Header[:], inner[p.n:p.n+HeaderSize])
+	f.Body = inner[p.n+HeaderSize:]
+	return f, nil
+}
+
+func (p preHeaderFraming) check(f Frame) error {
+	if len(f.PreHeader) != p.n {
+		return fmt.Errorf("frame with a pre-header of %d bytes on a link of %d: %w", len(f.PreHeader), p.n, ErrShort)
+	}
+	return nil
+}
+
+func (p preHeaderFraming) Read(r io.Reader, max int) (Frame, error) {
+	return p.cut(p.base.Read(r, max))
+}
+func (p preHeaderFraming) Parse(raw []byte) (Frame, error) { return p.cut(p.base.Parse(raw)) }
+
+func (p preHeaderFraming) Write(w io.Writer, f Frame) error {
+	if err := p.check(f); err != nil {
+		return fmt.Errorf("write frame: %w", err)
+	}
+	return p.base.Write(w, f)
+}
+
+func (p preHeaderFraming) Bytes(f Frame) ([]byte, error) {
+	if err := p.check(f); err != nil {
+		return nil, err
+	}
+	return p.base.Bytes(f)
 }

@@ -132,3 +132,53 @@ func FuzzDialUp(f *testing.F) {
 		}
 	})
 }
+
+// A gateway's pre-header between TPDU and header: written where it belongs under
+// either framing, read back into PreHeader, and refused when a frame is too short
+// for it or carries one of another size.
+func TestPreHeader(t *testing.T) {
+	f, err := Length.Parse(unhex(t, realSale))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre := append([]byte{0xFD}, bytes.Repeat([]byte{0x11}, 121)...)
+	f.PreHeader = pre
+	for name, base := range Framings() {
+		fr := WithPreHeader(base, len(pre))
+		wire, err := fr.Bytes(f)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !bytes.Contains(wire, append(append(f.TPDU[:], pre...), f.Header[:]...)) {
+			t.Errorf("%s: the pre-header is not between the TPDU and the header", name)
+		}
+		for _, read := range []func() (Frame, error){
+			func() (Frame, error) { return fr.Parse(wire) },
+			func() (Frame, error) { return fr.Read(bytes.NewReader(wire), 0) },
+		} {
+			got, err := read()
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if !bytes.Equal(got.PreHeader, pre) || got.Header != f.Header || !bytes.Equal(got.Body, f.Body) {
+				t.Errorf("%s: read back pre-header %d bytes, header % X", name, len(got.PreHeader), got.Header)
+			}
+		}
+		// The same bytes read without the pre-header rule give another header.
+		if plain, err := base.Parse(wire); err != nil || plain.Header == f.Header {
+			t.Errorf("%s: without WithPreHeader the header should be the pre-header's bytes (%v)", name, err)
+		}
+		short := f
+		short.PreHeader = pre[:10]
+		if _, err := fr.Bytes(short); !errors.Is(err, ErrShort) {
+			t.Errorf("%s: a 10-byte pre-header on a 122-byte link: %v", name, err)
+		}
+		tiny, _ := base.Bytes(Frame{Body: []byte{0x08, 0x00}})
+		if _, err := fr.Parse(tiny); !errors.Is(err, ErrShort) {
+			t.Errorf("%s: a frame too short for the pre-header: %v", name, err)
+		}
+	}
+	if WithPreHeader(Length, 0) != Length {
+		t.Error("WithPreHeader(fr, 0) is not fr")
+	}
+}
