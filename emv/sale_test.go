@@ -145,14 +145,7 @@ func newSale(t testing.TB, cfg emv.Config, c *card.Card, p cardprofile.Profile, 
 // from field 55, checks it, and returns 91 (ARPC method of the profile) for an approval.
 func issuer(t testing.TB, p cardprofile.Profile, f55 []byte, approve bool) emv.HostResponse {
 	t.Helper()
-	tl, err := tlv.Parse(f55)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := tlv.Flatten(tl)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := flat55(t, f55)
 	imk, _ := hex.DecodeString(p.Chip.IMK)
 	opt := crypto.OptionA
 	if p.Chip.Derivation == "B" {
@@ -418,27 +411,73 @@ func TestCompletion_IssuerScript72AfterGenAC_ResultsAndTSIb3(t *testing.T) {
 	if err := s.tx.Run(ctx, emv.StepGenAC1); err != nil {
 		t.Fatal(err)
 	}
-	resp := issuer(t, p, s.tx.Field55(), true)
+	f55 := s.tx.Field55()
+	resp := issuer(t, p, f55, true)
+	cmd := func(ins byte, mac bool) []byte { return scriptCommand(t, p, f55, ins, mac) }
 	script := tlv.TLV{Tag: 0x72, Children: []tlv.TLV{
 		{Tag: 0x9F18, Value: []byte{0, 0, 0, 7}},
-		{Tag: 0x86, Value: []byte{0x84, 0x1E, 0x00, 0x00, 0x04, 1, 2, 3, 4}}, // application block
+		{Tag: 0x86, Value: cmd(0x1E, true)}, // application block
 	}}
 	failing := tlv.TLV{Tag: 0x72, Children: []tlv.TLV{
 		{Tag: 0x9F18, Value: []byte{0, 0, 0, 8}},
-		{Tag: 0x86, Value: []byte{0x84, 0x24, 0x00, 0x00, 0x04, 1, 2, 3, 4}},
-		{Tag: 0x86, Value: []byte{0x84, 0x77, 0x00, 0x00, 0x04, 1, 2, 3, 4}}, // unknown INS: 6D00
+		{Tag: 0x86, Value: cmd(0x24, true)},
+		{Tag: 0x86, Value: cmd(0x77, true)}, // unknown INS: 6D00
 	}}
-	resp.ICCData = append(resp.ICCData, tlv.Encode(script, failing)...)
+	forged := tlv.TLV{Tag: 0x72, Children: []tlv.TLV{
+		{Tag: 0x9F18, Value: []byte{0, 0, 0, 9}},
+		{Tag: 0x86, Value: cmd(0x18, false)}, // application unblock, wrong MAC: 6988
+	}}
+	resp.ICCData = append(resp.ICCData, tlv.Encode(script, failing, forged)...)
 	if err := s.tx.CompleteOnline(ctx, resp); err != nil {
 		t.Fatal(err)
 	}
 	check(t, s.result(), result{Outcome: "APPROVED", AC: "TC", TVR: "0000048010", TSI: "FC00", CVM: "420300"})
-	if got, want := hexOf(s.tx.IssuerScriptResults()), "2000000007"+"1200000008"; got != want {
+	if got, want := hexOf(s.tx.IssuerScriptResults()), "2000000007"+"1200000008"+"1100000009"; got != want {
 		t.Errorf("issuer script results = %s, want %s", got, want)
 	}
 	if !c.Blocked() {
-		t.Error("the application block script was not applied")
+		t.Error("the application block script was not applied, or the forged unblock was")
 	}
+}
+
+// flat55 parses field 55 into its tags.
+func flat55(t testing.TB, f55 []byte) tlv.Data {
+	t.Helper()
+	tl, err := tlv.Parse(f55)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := tlv.Flatten(tl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// scriptCommand is an issuer script command (CLA 84, no data) as the card's issuer
+// makes it: its 4-byte MAC under the script-integrity session key of the card (R =
+// the ARQC of f55), or a wrong one when mac is false.
+func scriptCommand(t testing.TB, p cardprofile.Profile, f55 []byte, ins byte, mac bool) []byte {
+	t.Helper()
+	d := flat55(t, f55)
+	imk, _ := hex.DecodeString(p.Chip.IMKSMI)
+	mk, err := crypto.DeriveICCMasterKey(imk, p.PAN, p.Chip.PSN, crypto.OptionA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk, err := crypto.SessionKey(mk, d[0x9F26])
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := []byte{0x84, ins, 0x00, 0x00, card.ScriptMACLen}
+	m, err := crypto.ScriptMAC(sk, header, d[0x9F36], d[0x9F26], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !mac {
+		m[0] ^= 0x01
+	}
+	return append(header, m[:card.ScriptMACLen]...)
 }
 
 func TestCVM_OfflinePINWrongThenRight_TriesCounted(t *testing.T) {

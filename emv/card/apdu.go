@@ -361,13 +361,31 @@ func (c *Card) externalAuthenticate(data []byte) []byte {
 	return sw(nil, 0x9000)
 }
 
-// script applies an issuer script command (secure messaging CLA 84; the MAC is not
-// checked by the virtual card): 1E application block, 18 application unblock, 24 PIN
-// change/unblock (resets the try counter), DA/DC PUT DATA / UPDATE RECORD (the value
-// is kept for GET DATA).
+// ScriptMACLen is the length of the MAC ending an issuer script command's data.
+const ScriptMACLen = 4
+
+// script applies an issuer script command (secure messaging CLA 84) once its MAC
+// verifies (crypto.ScriptMAC with the session key for script integrity, R = the
+// ARQC of this transaction; 6988 otherwise): 1E application block, 18 application
+// unblock, 24 PIN change/unblock (resets the try counter), DA/DC PUT DATA / UPDATE
+// RECORD (the value is kept for GET DATA). A card without a script key, or before
+// an ARQC, refuses with 6985.
 func (c *Card) script(ins, p1, p2 byte, data []byte) []byte {
-	if c.selected != 2 {
+	if c.selected != 2 || c.smiMK == nil || c.arqc == nil {
 		return sw(nil, 0x6985)
+	}
+	if len(data) < ScriptMACLen || len(data) > 255 {
+		return sw(nil, 0x6700)
+	}
+	data, mac := data[:len(data)-ScriptMACLen], data[len(data)-ScriptMACLen:]
+	sk, err := crypto.SessionKey(c.smiMK, c.arqc)
+	if err != nil {
+		return sw(nil, 0x6F00)
+	}
+	header := []byte{0x84, ins, p1, p2, byte(len(data) + ScriptMACLen)}
+	want, err := crypto.ScriptMAC(sk, header, []byte{byte(c.atc >> 8), byte(c.atc)}, c.arqc, data)
+	if err != nil || !bytes.Equal(want[:ScriptMACLen], mac) {
+		return sw(nil, 0x6988)
 	}
 	switch ins {
 	case 0x1E:
@@ -377,10 +395,7 @@ func (c *Card) script(ins, p1, p2 byte, data []byte) []byte {
 	case 0x24:
 		c.tries = c.limit
 	case 0xDA:
-		if len(data) < 4 {
-			return sw(nil, 0x6700)
-		}
-		c.extra[tlv.Tag(uint32(p1)<<8|uint32(p2))] = append([]byte(nil), data[:len(data)-4]...)
+		c.extra[tlv.Tag(uint32(p1)<<8|uint32(p2))] = append([]byte(nil), data...)
 	case 0xDC:
 	default:
 		return sw(nil, 0x6D00)

@@ -121,6 +121,7 @@ type Card struct {
 	fci     []byte
 	faults  map[string]bool
 	iccMK   []byte
+	smiMK   []byte // ICC master key for script MACs; nil: the card takes no scripts
 
 	// state
 	selected   int // 0 none, 1 PSE, 2 application
@@ -198,6 +199,11 @@ func (c *Card) build() error {
 	}
 	if c.iccMK, err = crypto.DeriveICCMasterKey(hx(c.c.IMK), c.p.PAN, c.c.PSN, opt); err != nil {
 		return err
+	}
+	if c.c.IMKSMI != "" {
+		if c.smiMK, err = crypto.DeriveICCMasterKey(hx(c.c.IMKSMI), c.p.PAN, c.c.PSN, opt); err != nil {
+			return err
+		}
 	}
 	c.atc = uint16(c.c.ATC)
 	c.lastOnline = uint16(c.c.LastOnlineATC)
@@ -401,6 +407,7 @@ func (c *Card) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.selected, c.gpoDone, c.genacs, c.issuerAuth = 0, false, 0, 0
+	c.arqc, c.sk = nil, nil
 	c.removed = false
 }
 

@@ -223,6 +223,25 @@ func MAC(key, data []byte, p Padding) ([]byte, error) {
 	return h, nil
 }
 
+// ScriptMAC computes the 8-byte MAC of an issuer script command (Book 2 §9.2.3,
+// secure messaging for integrity) with the session key for secure messaging
+// integrity: a retail MAC with padding method 2 over the command header (CLA 84,
+// INS, P1, P2, Lc counting the MAC), the transaction's ATC and ARQC, and the command
+// data. The MAC goes after the data, cut to the issuer's length (4 to 8 bytes).
+// [Issuers differ on ATC and ARQC: this is the variant that binds a script to the
+// transaction it answers.]
+func ScriptMAC(sessionKey, header, atc, arqc, data []byte) ([]byte, error) {
+	if len(header) != 5 || len(atc) != 2 || len(arqc) != 8 {
+		return nil, fmt.Errorf("script mac: header %d, atc %d, arqc %d bytes (want 5, 2, 8): %w", len(header), len(atc), len(arqc), ErrInput)
+	}
+	in := append(append(append(append([]byte(nil), header...), atc...), arqc...), data...)
+	mac, err := MAC(sessionKey, in, Padding2)
+	if err != nil {
+		return nil, fmt.Errorf("script mac: %w", err)
+	}
+	return mac, nil
+}
+
 // AC computes an application cryptogram (ARQC, TC or AAC) over the data the card
 // concatenated (Book 2 A1.2: CDOL data, then AIP, ATC, ... as the issuer's CVN defines)
 // with the session key: MAC with padding p (EMV: Padding2; some schemes' older CVNs use

@@ -167,3 +167,21 @@ func TestBadInputs_WrapSentinels(t *testing.T) {
 		t.Errorf("short arqc: %v", err)
 	}
 }
+
+// Issuer script MACs against pyemv's published secure-messaging examples (sm.py):
+// the command header alone, and header || ATC || ARQC.
+func TestScriptMAC(t *testing.T) {
+	sk := h(t, "0123456789ABCDEFFEDCBA9876543210")
+	header := h(t, "8424000008")
+	got, err := MAC(sk, header, Padding2)
+	if err != nil || hx(got) != "0BFFF5DF3FAA24E1" {
+		t.Errorf("MAC(header) = %X, %v; want 0BFFF5DF3FAA24E1", got, err)
+	}
+	got, err = ScriptMAC(sk, header, h(t, "FFFF"), h(t, "1234567890123456"), nil)
+	if err != nil || hx(got) != "E07B8DF1B4184282" {
+		t.Errorf("ScriptMAC = %X, %v; want E07B8DF1B4184282", got, err)
+	}
+	if _, err := ScriptMAC(sk, header[:4], h(t, "FFFF"), h(t, "1234567890123456"), nil); !errors.Is(err, ErrInput) {
+		t.Errorf("ScriptMAC with a 4-byte header = %v, want ErrInput", err)
+	}
+}

@@ -18,8 +18,11 @@ var errBadARQC = errors.New("arqc does not verify")
 // chipAuth is the issuer's view of a chip request: the card's session key and the
 // ARQC, once verified.
 type chipAuth struct {
-	sk, arqc []byte
-	method   int
+	sk, arqc, atc []byte
+	method        int
+	// smiMK is the card's master key for script MACs; nil when its profile has
+	// no imk_smi (no script can be sent to it).
+	smiMK []byte
 }
 
 // verifyARQC checks the ARQC in field 55 of a request as the issuer of a test card
@@ -70,18 +73,45 @@ func verifyARQC(prof cardprofile.Profile, pan string, icc []byte) (*chipAuth, er
 	if !bytes.Equal(want, arqc) {
 		return nil, errBadARQC
 	}
-	return &chipAuth{sk: sk, arqc: arqc, method: c.ARPCMethod}, nil
+	a := &chipAuth{sk: sk, arqc: arqc, atc: atc, method: c.ARPCMethod}
+	if c.IMKSMI != "" {
+		smi, err := hexKey(c.IMKSMI)
+		if err != nil {
+			return nil, err
+		}
+		if a.smiMK, err = crypto.DeriveICCMasterKey(smi, pan, c.PSN, opt); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
 }
 
 // ScriptID is the script identifier (9F18) of the issuer script the simulator sends.
 var ScriptID = []byte{0x00, 0x00, 0x00, 0x01}
 
+// errNoScriptKey: the card's profile has no script key (imk_smi), so no script
+// the card would accept can be made.
+var errNoScriptKey = errors.New("card profile has no imk_smi")
+
 // issuerScript is a second-GENERATE-AC script (72): one PUT DATA (secure messaging
-// class 84) writing four bytes under tag 9F4F, with a MAC the virtual card does not
-// check [the MAC here is a fixed placeholder, not a computed script MAC].
-func issuerScript() []byte {
-	cmd := []byte{0x84, 0xDA, 0x9F, 0x4F, 0x08, 0x01, 0x02, 0x03, 0x04, 0xA1, 0xB2, 0xC3, 0xD4}
-	return tlv.TLV{Tag: 0x72, Children: []tlv.TLV{{Tag: 0x9F18, Value: ScriptID}, {Tag: 0x86, Value: cmd}}}.Bytes()
+// class 84) writing four bytes under tag 9F4F, ending in the first 4 bytes of its
+// crypto.ScriptMAC under the session key for script integrity (R = the ARQC).
+func (a *chipAuth) issuerScript() ([]byte, error) {
+	if a.smiMK == nil {
+		return nil, errNoScriptKey
+	}
+	sk, err := crypto.SessionKey(a.smiMK, a.arqc)
+	if err != nil {
+		return nil, err
+	}
+	data := []byte{0x01, 0x02, 0x03, 0x04}
+	header := []byte{0x84, 0xDA, 0x9F, 0x4F, byte(len(data) + card.ScriptMACLen)}
+	mac, err := crypto.ScriptMAC(sk, header, a.atc, a.arqc, data)
+	if err != nil {
+		return nil, err
+	}
+	cmd := append(append(header, data...), mac[:card.ScriptMACLen]...)
+	return tlv.TLV{Tag: 0x72, Children: []tlv.TLV{{Tag: 0x9F18, Value: ScriptID}, {Tag: 0x86, Value: cmd}}}.Bytes(), nil
 }
 
 // issuerData is the reply's field 55: the issuer authentication data (91) with the

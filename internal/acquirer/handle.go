@@ -244,7 +244,11 @@ func (s *Server) process(req iso8583.Request, raw []byte, log *slog.Logger) (rep
 		defer func() { // reply is the named result: the ARPC answers the final code
 			if f55, err := chip.issuerData(reply.RespCode); err == nil {
 				if reply.RespCode == "00" && contains(s.cfg.Rules.ScriptPANs, pan.Reveal()) {
-					f55 = append(f55, issuerScript()...)
+					if script, err := chip.issuerScript(); err == nil {
+						f55 = append(f55, script...)
+					} else {
+						log.Error("acquirer issuer script", "err", err)
+					}
 				}
 				reply.ICC = f55
 			} else {

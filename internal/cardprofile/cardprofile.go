@@ -63,6 +63,7 @@ type ChipProfile struct {
 	Currency   string `json:"currency,omitempty"`    // 9F42, 4 hex digits (0156)
 
 	IMK           string            `json:"imk"`                     // issuer master key for AC (test key), 32 hex
+	IMKSMI        string            `json:"imk_smi,omitempty"`       // issuer master key for script MACs (test key), 32 hex; empty: the card takes no scripts
 	Derivation    string            `json:"derivation,omitempty"`    // ICC master key option A or B; empty: A
 	ARPCMethod    int               `json:"arpc_method,omitempty"`   // 1 or 2; 0 means 1
 	ATC           int               `json:"atc"`                     // 9F36 before the first transaction
@@ -105,6 +106,9 @@ func (p Profile) Validate() error {
 		}
 		if len(c.IMK) != 32 {
 			errs = append(errs, errors.New("chip.imk must be 32 hex digits"))
+		}
+		if c.IMKSMI != "" && len(c.IMKSMI) != 32 {
+			errs = append(errs, errors.New("chip.imk_smi must be 32 hex digits"))
 		}
 		switch c.ODA {
 		case "none", "sda", "dda", "cda":
