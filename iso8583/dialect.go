@@ -60,6 +60,9 @@ type Dialect struct {
 	PINCapture string
 	// SecurityControl is field 53 when a PIN was entered ("2600000000000000").
 	SecurityControl string
+	// SM4 says the dialect is on national cryptography: an SM4 TMK and working
+	// keys (and so 16-byte PIN blocks, which its field 52 must hold).
+	SM4 bool
 	// Transactions maps each supported type to its message.
 	Transactions map[txtype.Type]TxDef
 	// Location is the host's time zone for fields 12/13 (nil: time.Local); Now
@@ -93,7 +96,9 @@ var cupTransactions = map[txtype.Type]TxDef{
 	txtype.ScriptAdvice: {MTI: "0620", Type60: "00", Net60: "951"}, // [unconfirmed] MTI and 60.3
 	// Parameter download (参数下载), which a reply header's processing requirement
 	// 1 asks for; field 62 of the reply carries the parameters (params.go).
-	txtype.ParamDownload: {MTI: "0800", Type60: "00", Net60: "360"}, // [unconfirmed] 60.3
+	// [unconfirmed] 60.3, and that it carries a MAC (hostlink.Macked) unlike
+	// sign-in, sign-off and echo.
+	txtype.ParamDownload: {MTI: "0800", Type60: "00", Net60: "360"},
 }
 
 // NewDialect checks a dialect's spec and fills defaults. It never panics.
@@ -103,6 +108,13 @@ func NewDialect(d Dialect) (*Dialect, error) {
 	}
 	if err := d.Spec.Validate(); err != nil {
 		return nil, fmt.Errorf("dialect %s: %w", d.Name, err)
+	}
+	want := 8
+	if d.SM4 {
+		want = 16
+	}
+	if f, ok := d.Spec.Fields[52]; !ok || f.Spec().Length != want {
+		return nil, fmt.Errorf("dialect %s: field 52 must be %d bytes (sm4 %t)", d.Name, want, d.SM4)
 	}
 	if d.Transactions == nil {
 		d.Transactions = cupTransactions
@@ -146,6 +158,7 @@ var CUPSM4 = mustDialect(Dialect{
 	ReadCapability:  CUP.ReadCapability,
 	PINCapture:      CUP.PINCapture,
 	SecurityControl: "2400000000000000", // [unconfirmed] 53.2 = 4 for SM4
+	SM4:             true,
 	Transactions:    cupTransactions,
 })
 
@@ -156,7 +169,7 @@ func Dialects() map[string]*Dialect {
 }
 
 // PINBlockLen is the size of field 52: 8 bytes under DES-family PIN keys, 16 under
-// SM4 (keys.PINBlockLenFor of the PIN key must agree).
+// SM4 (keys.PINBlockLenFor of the PIN key must agree; NewDialect checked the field).
 func (d *Dialect) PINBlockLen() int { return d.Spec.Fields[52].Spec().Length }
 
 // NewMessage returns an empty message of the dialect's spec.

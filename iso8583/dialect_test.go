@@ -343,7 +343,7 @@ func TestReplyRoundTrip(t *testing.T) {
 	cases := map[string]Reply{
 		"sale-chip-pin": {RespCode: "00", AuthCode: "123456", RRN: "261127000123", HostTime: fixedNow.Add(-time.Minute),
 			SettleDate: "1127", Issuer: "01020000", Acquirer: "48020000", ICC: unhex(t, "910A1122334455667788303072008A023030")},
-		"sign-in":    {RespCode: "00", HostTime: time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC), Batch: 8, Keys: bytes.Repeat([]byte{0xAB}, 24), RRN: "000000000001"},
+		"sign-in":    {RespCode: "00", HostTime: time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC), Batch: 8, Field62: bytes.Repeat([]byte{0xAB}, 24), RRN: "000000000001"},
 		"balance":    {RespCode: "00", RRN: "261127000124", Balance: &bal},
 		"void":       {RespCode: "51", RRN: "261127000125"},
 		"settlement": {RespCode: "00", RRN: "261127000126", SettleResult: "12"},

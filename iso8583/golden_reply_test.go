@@ -39,7 +39,7 @@ func TestGoldenReplies(t *testing.T) {
 		hostReq   int
 	}{
 		{"reply-sign-in", "sign-in", iso8583.Reply{RespCode: "00", HostTime: hostTime, RRN: "261127000001",
-			Acquirer: "48020000", Batch: 8, Keys: f62}, false, 0},
+			Acquirer: "48020000", Batch: 8, Field62: f62}, false, 0},
 		{"reply-sale-chip-pin", "sale-chip-pin", iso8583.Reply{RespCode: "00", AuthCode: "654321", RRN: "261127000002",
 			HostTime: hostTime, SettleDate: "1127", Issuer: "01020000", Acquirer: "48020000",
 			ICC: unhex(t, "910A1122334455667788303072008A023030")}, true, 0},
@@ -109,8 +109,8 @@ func TestGoldenReplies(t *testing.T) {
 			if diff := cmp.Diff(want2, rep, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {
 				t.Errorf("parsed reply (-want +got):\n%s", diff)
 			}
-			if len(rep.Keys) > 0 {
-				wk, err := keys.ParseWorkingKeys(rep.Keys, tmk)
+			if len(rep.Field62) > 0 {
+				wk, err := keys.ParseWorkingKeys(rep.Field62, tmk)
 				if err != nil {
 					t.Fatal(err)
 				}

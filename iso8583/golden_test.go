@@ -140,7 +140,7 @@ func TestGolden(t *testing.T) {
 			}
 			m := mac
 			if ty := reqs[name].Type; ty == txtype.SignIn || ty == txtype.Echo || ty == txtype.SignOff {
-				m = nil // network management carries no MAC (no MAK before sign-in)
+				m = nil // sign-in, sign-off and echo carry no MAC (no MAK before sign-in); the parameter download does [unconfirmed]
 			}
 			body, err := iso8583.CUP.Pack(msg, m)
 			if err != nil {

@@ -78,7 +78,7 @@ func ParseParams(b []byte) (Params, error) {
 		}
 		id, lenText := string(b[i:i+2]), string(b[i+2:i+5])
 		n, err := strconv.Atoi(lenText)
-		if err != nil || n < 0 || !isDigits(id) || !isDigits(lenText) {
+		if err != nil || !isDigits(id) || !isDigits(lenText) {
 			return Params{}, fmt.Errorf("parameter record at byte %d: id %q length %q: %w", i, id, lenText, ErrParams)
 		}
 		i += 5

@@ -28,15 +28,7 @@ func (d *Dialect) ParseReply(msg *moov.Message) (Reply, error) {
 		ICC:        getBytes(msg, 55),
 		Acquirer:   getString(msg, 32),
 	}
-	if f62 := getBytes(msg, 62); len(f62) > 0 {
-		// Field 62 of an 0810 holds working keys, or parameters when 60.3 says it
-		// answers a parameter download.
-		if SplitField60(getString(msg, 60)).Net == d.Transactions[txtype.ParamDownload].Net60 && mti == "0810" {
-			rep.Params = f62
-		} else {
-			rep.Keys = f62
-		}
-	}
+	rep.Field62 = getBytes(msg, 62)
 	if rep.RespCode == "" {
 		return Reply{}, fmt.Errorf("parse reply %s: field 39: %w", mti, ErrMissing)
 	}
@@ -362,10 +354,8 @@ func (d *Dialect) BuildReply(req *moov.Message, rep Reply) (*moov.Message, error
 		if rep.Batch != 0 && len(f60) >= 8 {
 			b.set(60, f60[:2]+rep.Batch.String()+f60[8:])
 		}
-		if len(rep.Keys) > 0 {
-			b.setBytes(62, rep.Keys)
-		} else if len(rep.Params) > 0 {
-			b.setBytes(62, rep.Params)
+		if len(rep.Field62) > 0 {
+			b.setBytes(62, rep.Field62)
 		}
 	}
 	return msg, b.err

@@ -69,8 +69,10 @@ type Reply struct {
 	ICC        []byte    // field 55, raw
 	Balance    *money.Amount
 	Batch      txtype.Batch // sign-in: the host's batch number (60.2)
-	Keys       []byte       // sign-in: field 62, working keys under the TMK
-	Params     []byte       // parameter download: field 62, the parameters (ParseParams)
+	// Field62 is what an 0810 carries in field 62: the working keys under the TMK
+	// of a sign-in (keys.ParseWorkingKeys), the parameters of a parameter download
+	// (ParseParams). The caller knows which it asked for.
+	Field62 []byte
 	// HostRequest is the processing requirement the host set in the reply header's
 	// low nibble (HostRequestParams, HostRequestSignIn; 0 none).
 	HostRequest int

@@ -4,7 +4,7 @@
 // declines by the test-card profiles and an optional rules file, and logs (slog text,
 // stderr) every exchange with card data masked.
 //
-//	acquirer-sim [-listen 127.0.0.1:5800] [-dialect cup|cup-sm4] [-framing length|dialup] [-tmk HEX] [-cards DIR] [-rules FILE] [-layout 40|60] [-v]
+//	acquirer-sim [-listen 127.0.0.1:5800] [-dialect cup|cup-sm4] [-framing cup|dialup] [-tmk HEX] [-cards DIR] [-rules FILE] [-layout 40|60] [-v]
 //
 // With -dialect cup-sm4 (national cryptography) the TMK is an SM4 key, the working
 // keys are SM4 keys, MACs are CUP SM4 and PIN blocks 16 bytes.
@@ -41,7 +41,7 @@ func main() {
 func run() error {
 	listen := flag.String("listen", "127.0.0.1:5800", "address to listen on")
 	dialectName := flag.String("dialect", "cup", "host dialect: cup (DES/3DES keys) or cup-sm4 (SM4 keys, MAC and PIN blocks)")
-	framingName := flag.String("framing", "length", "frames: length (2-byte length, TCP) or dialup (STX, BCD length, ETX, LRC)")
+	framingName := flag.String("framing", "cup", "frames: cup (2-byte length, TCP) or dialup (STX, BCD length, ETX, LRC)")
 	tmkHex := flag.String("tmk", acquirer.TestTMK, "terminal master key, 32 hex digits (default: the documented test TMK)")
 	cardsDir := flag.String("cards", "", "directory of card profiles (default: the embedded testdata/cards)")
 	rulesFile := flag.String("rules", "", "JSON rules file (format: internal/acquirer Rules; sample testdata/acquirer/rules.json)")
@@ -64,10 +64,10 @@ func run() error {
 	}
 	framing, ok := frame.Framings()[*framingName]
 	if !ok {
-		return fmt.Errorf("-framing %q: not length or dialup", *framingName)
+		return fmt.Errorf("-framing %q: not cup or dialup", *framingName)
 	}
 	parse := keys.ParseHexKey
-	if d.PINBlockLen() == keys.PINBlockLenSM4 {
+	if d.SM4 {
 		parse = keys.ParseHexSM4Key
 	}
 	tmk, err := parse(*tmkHex)

@@ -138,7 +138,7 @@ func TestProcessSM4(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wk, err := keys.ParseWorkingKeys(rep.Keys, tmk)
+	wk, err := keys.ParseWorkingKeys(rep.Field62, tmk)
 	if err != nil || wk.PIK.Kind() != keys.KindSM4 {
 		t.Fatalf("sign-in keys under the SM4 TMK: %v (pik %s)", err, wk.PIK.Kind())
 	}

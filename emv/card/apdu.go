@@ -3,6 +3,7 @@ package card
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"math/big"
 
@@ -369,12 +370,12 @@ const ScriptMACLen = 4
 // ARQC of this transaction; 6988 otherwise): 1E application block, 18 application
 // unblock, 24 PIN change/unblock (resets the try counter), DA/DC PUT DATA / UPDATE
 // RECORD (the value is kept for GET DATA). A card without a script key, or before
-// an ARQC, refuses with 6985.
+// the first GENERATE AC of this insertion, refuses with 6985.
 func (c *Card) script(ins, p1, p2 byte, data []byte) []byte {
 	if c.selected != 2 || c.smiMK == nil || c.arqc == nil {
 		return sw(nil, 0x6985)
 	}
-	if len(data) < ScriptMACLen || len(data) > 255 {
+	if len(data) < ScriptMACLen {
 		return sw(nil, 0x6700)
 	}
 	data, mac := data[:len(data)-ScriptMACLen], data[len(data)-ScriptMACLen:]
@@ -384,7 +385,7 @@ func (c *Card) script(ins, p1, p2 byte, data []byte) []byte {
 	}
 	header := []byte{0x84, ins, p1, p2, byte(len(data) + ScriptMACLen)}
 	want, err := crypto.ScriptMAC(sk, header, []byte{byte(c.atc >> 8), byte(c.atc)}, c.arqc, data)
-	if err != nil || !bytes.Equal(want[:ScriptMACLen], mac) {
+	if err != nil || subtle.ConstantTimeCompare(want[:ScriptMACLen], mac) != 1 {
 		return sw(nil, 0x6988)
 	}
 	switch ins {

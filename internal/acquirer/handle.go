@@ -204,7 +204,7 @@ func (s *Server) process(req iso8583.Request, raw []byte, log *slog.Logger) (rep
 			reply.RespCode = "96"
 			return reply, &mak
 		}
-		reply.RespCode, reply.Params = "00", f62
+		reply.RespCode, reply.Field62 = "00", f62
 		delete(s.params, tid)
 		s.downloads++
 		log.Info("acquirer parameter download")
@@ -356,7 +356,7 @@ func (s *Server) signIn(req iso8583.Request, reply iso8583.Reply, log *slog.Logg
 	t.keys, t.hasTDK = tk, tdk != nil
 	reply.RespCode = "00"
 	reply.RRN = s.nextRRN()
-	reply.Keys = f62
+	reply.Field62 = f62
 	reply.Batch = t.batch
 	log.Info("acquirer sign-in", "layout", layout, "pik", tk.PIK, "mak", tk.MAK)
 	return reply

@@ -165,7 +165,7 @@ func signIn(t testing.TB, addr string, tm iso8583.Terminal, scheme string) (keys
 	if rep.RespCode != "00" {
 		t.Fatalf("sign-in: response %q", rep.RespCode)
 	}
-	wk, err := keys.ParseWorkingKeys(rep.Keys, testTMK(t))
+	wk, err := keys.ParseWorkingKeys(rep.Field62, testTMK(t))
 	if err != nil {
 		t.Fatalf("sign-in keys: %v", err)
 	}

@@ -40,7 +40,7 @@ func TestParamDownload(t *testing.T) {
 	if rep.RespCode != "00" || got != 0 {
 		t.Fatalf("download: rc %q, processing requirement %d", rep.RespCode, got)
 	}
-	params, err := iso8583.ParseParams(rep.Params)
+	params, err := iso8583.ParseParams(rep.Field62)
 	if err != nil || params.MerchantName != want.MerchantName || params.SlipCopies != want.SlipCopies {
 		t.Errorf("downloaded %+v, %v; want %+v", params, err, want)
 	}

@@ -113,8 +113,8 @@ func Listen(addr string, cfg Config) (*Server, error) {
 	default:
 		return nil, fmt.Errorf("acquirer: key layout %d (want 24, 40 or 60)", cfg.KeyLayout)
 	}
-	if want := cfg.Dialect.PINBlockLen(); keys.PINBlockLenFor(cfg.TMK) != want {
-		return nil, fmt.Errorf("acquirer: a %s tmk cannot serve dialect %s (%d-byte PIN blocks)", cfg.TMK.Kind(), cfg.Dialect.Name, want)
+	if (cfg.TMK.Kind() == keys.KindSM4) != cfg.Dialect.SM4 {
+		return nil, fmt.Errorf("acquirer: a %s tmk cannot serve dialect %s", cfg.TMK.Kind(), cfg.Dialect.Name)
 	}
 	if cfg.TMK.Kind() == keys.KindSM4 && cfg.KeyLayout == keys.Layout24 {
 		return nil, errors.New("acquirer: key layout 24 holds single-length DES keys, not SM4")

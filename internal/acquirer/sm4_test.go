@@ -78,7 +78,7 @@ func TestSM4SignInAndSale(t *testing.T) {
 	if rep.RespCode != "00" {
 		t.Fatalf("sign-in: response %q", rep.RespCode)
 	}
-	wk, err := keys.ParseWorkingKeys(rep.Keys, tmk)
+	wk, err := keys.ParseWorkingKeys(rep.Field62, tmk)
 	if err != nil {
 		t.Fatalf("sign-in keys under the SM4 TMK: %v", err)
 	}

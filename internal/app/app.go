@@ -49,6 +49,9 @@ type Engine interface {
 	// MerchantName is the name on the idle screen and the slips (the host's
 	// parameter download may change it).
 	MerchantName() string
+	// ParamsDue and DownloadParams: the host asked for a parameter download.
+	ParamsDue() bool
+	DownloadParams(ctx context.Context) error
 }
 
 // Operators checks and changes operator passwords (internal/operators.Table).
@@ -122,6 +125,13 @@ func (a *App) Run(ctx context.Context) error {
 		a.changePassword(ctx, operators.Supervisor, operators.DefaultSupervisorPassword)
 	}
 	for {
+		if a.eng.ParamsDue() {
+			// The host asked for it during the last transaction; the customer
+			// has been served. A failure is tried again later (the engine waits).
+			if err := a.eng.DownloadParams(ctx); err != nil {
+				a.log.Warn("parameter download", "err", err)
+			}
+		}
 		in, err := a.ui.wait(ctx, a.reader, a.idleScreen(), 0)
 		if err != nil {
 			if ctx.Err() != nil {

@@ -67,7 +67,7 @@ type Host struct {
 	// Dialect is "cup" (DES and 3DES keys) or "cup-sm4" (national cryptography:
 	// an SM4 TMK and working keys, the SM4 MAC, 16-byte PIN blocks).
 	Dialect string `toml:"dialect"`
-	// Framing is "length" (a 2-byte length before the TPDU: CUP over TCP) or
+	// Framing is "cup" (a 2-byte length before the TPDU: CUP over TCP) or
 	// "dialup" (STX, BCD length, ETX and LRC, as dial-up and NAC links frame).
 	Framing string `toml:"framing"`
 	// PreHeader is a gateway's block between TPDU and header, in hex; "" on most
@@ -286,7 +286,7 @@ func (c Config) Validate() error {
 	default:
 		bad("host.mode", "%q is not embedded or tcp", c.Host.Mode)
 	}
-	oneOf(bad, "host.framing", c.Host.Framing, "length", "dialup")
+	oneOf(bad, "host.framing", c.Host.Framing, "cup", "dialup")
 	if b, err := hex.DecodeString(c.Host.PreHeader); err != nil || len(b) > 256 {
 		bad("host.pre_header", "not hex of at most 256 bytes")
 	}

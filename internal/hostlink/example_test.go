@@ -39,7 +39,7 @@ func ExampleClient_Do() {
 		fmt.Println(err)
 		return
 	}
-	wk, err := keys.ParseWorkingKeys(rep.Keys, tmk)
+	wk, err := keys.ParseWorkingKeys(rep.Field62, tmk)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -98,13 +98,19 @@ func TestPreHeader(t *testing.T) {
 		}
 		defer conn.Close()
 		buf := make([]byte, 2+5+len(pre))
-		io.ReadFull(conn, buf)
-		got <- buf
+		if _, err := io.ReadFull(conn, buf); err == nil {
+			got <- buf
+		}
 	}()
 	raw := hostlink.New(hostlink.Config{Addr: ln.Addr().String(), ResponseTimeout: 200 * time.Millisecond, Dialect: iso8583.CUP,
 		PreHeader: pre, Terminal: term}, nil)
 	raw.Do(context.Background(), iso8583.Request{Type: txtype.Echo, STAN: 1, Batch: 1}, nil)
-	if b := <-got; !bytes.Equal(b[7:], pre) || !bytes.Equal(b[2:7], iso8583.CUP.TPDU[:]) {
-		t.Errorf("wire starts % X, want length, TPDU, pre-header % X", b, pre)
+	select {
+	case b := <-got:
+		if !bytes.Equal(b[7:], pre) || !bytes.Equal(b[2:7], iso8583.CUP.TPDU[:]) {
+			t.Errorf("wire starts % X, want length, TPDU, pre-header % X", b, pre)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no request reached the listener")
 	}
 }

@@ -115,7 +115,7 @@ func signIn(t testing.TB, c *hostlink.Client) keys.WorkingKeys {
 	if rep.RespCode != "00" {
 		t.Fatalf("sign-in: response %q", rep.RespCode)
 	}
-	wk, err := keys.ParseWorkingKeys(rep.Keys, tmk(t))
+	wk, err := keys.ParseWorkingKeys(rep.Field62, tmk(t))
 	if err != nil {
 		t.Fatalf("sign-in keys: %v", err)
 	}

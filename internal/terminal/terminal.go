@@ -137,7 +137,7 @@ func Open(cfg config.Config, dev Devices, log *slog.Logger) (*Terminal, error) {
 	}
 	t.Operators = ops
 	if err := t.Engine.LoadParams(); err != nil {
-		log.Error("downloaded parameters not applied; the configuration's stand", "err", err)
+		log.Error("downloaded parameters not applied; the configuration's values stand", "err", err)
 	}
 	t.App = app.New(app.Settings{Lang: cfg.Lang(), Currency: cfg.Currency(),
 		MaxAmount: cfg.Terminal.MaxAmount, InputTimeout: cfg.Terminal.InputTimeout.Duration,
@@ -235,7 +235,7 @@ func preHeader(cfg config.Config) []byte {
 
 // tmkKind is the cipher of the TMK the configured dialect takes: SM4 for cup-sm4.
 func tmkKind(cfg config.Config) keys.Kind {
-	if dialect(cfg).PINBlockLen() == keys.PINBlockLenSM4 {
+	if dialect(cfg).SM4 {
 		return keys.KindSM4
 	}
 	return keys.KindDES

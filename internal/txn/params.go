@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"countertop/internal/hostlink"
 	"countertop/internal/msgs"
@@ -18,6 +19,14 @@ import (
 // ParamsSetting is the journal setting that keeps the parameters of the last
 // parameter download, so that they outlive a restart.
 const ParamsSetting = "host-params"
+
+// keptParams are the parameters as kept, with the terminal they were sent to: a
+// journal moved to another terminal or merchant does not bring them along.
+type keptParams struct {
+	TerminalID string         `json:"terminal_id"`
+	MerchantID string         `json:"merchant_id"`
+	Params     iso8583.Params `json:"params"`
+}
 
 // do is every exchange with the host: it notes what the reply header asks of the
 // terminal (sign in again, download parameters).
@@ -34,9 +43,15 @@ func (e *Engine) do(ctx context.Context, req iso8583.Request, stage func(hostlin
 	return rep, err
 }
 
+// ParamsRetryAfter is how long a failed parameter download waits before ParamsDue
+// reports it again, so that an unanswering host does not hold up every return to
+// idle.
+const ParamsRetryAfter = 5 * time.Minute
+
 // ParamsDue reports whether the host asked for a parameter download that has not
-// been made yet.
-func (e *Engine) ParamsDue() bool { return e.paramsDue }
+// been made yet (and a failed one is not waiting out ParamsRetryAfter). The
+// application makes it when the terminal returns to idle, the customer served.
+func (e *Engine) ParamsDue() bool { return e.paramsDue && !e.now().Before(e.paramsRetry) }
 
 // MerchantName is the merchant name printed and shown: the configuration's, or the
 // one the last parameter download brought.
@@ -44,10 +59,15 @@ func (e *Engine) MerchantName() string { return e.set.Merchant.Name }
 
 // DownloadParams fetches the terminal parameters from the host (0800, 60.3 360), keeps
 // them in the journal and applies them: merchant name, slip copies, reversal
-// attempts. The host asks for it with processing requirement 1 in a reply header;
-// the engine then makes it before the next transaction. Malformed parameters are
-// refused whole (iso8583.ErrParams), and the terminal keeps what it had.
-func (e *Engine) DownloadParams(ctx context.Context) error {
+// attempts. The host asks for it with processing requirement 1 in a reply header
+// (ParamsDue). Malformed parameters are refused whole (iso8583.ErrParams), and the
+// terminal keeps what it had; after a failure ParamsDue waits ParamsRetryAfter.
+func (e *Engine) DownloadParams(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			e.paramsRetry = e.now().Add(ParamsRetryAfter)
+		}
+	}()
 	req, err := e.networkRequest(txtype.ParamDownload)
 	if err != nil {
 		return err
@@ -60,14 +80,14 @@ func (e *Engine) DownloadParams(ctx context.Context) error {
 	if rep.RespCode != "00" {
 		return &Failure{Code: msgs.Declined, Err: fmt.Errorf("parameter download answered %s", rep.RespCode)}
 	}
-	p, err := iso8583.ParseParams(rep.Params)
+	p, err := iso8583.ParseParams(rep.Field62)
 	if err != nil {
 		return fmt.Errorf("parameter download: %w", err) // iso8583.ErrParams: nothing applied
 	}
 	if len(p.Unknown) > 0 {
 		e.log.Info("parameter download: parameters this terminal does not use", "ids", strings.Join(p.Unknown, ","))
 	}
-	b, err := json.Marshal(p)
+	b, err := json.Marshal(keptParams{TerminalID: e.set.Terminal.TerminalID, MerchantID: e.set.Terminal.MerchantID, Params: p})
 	if err != nil {
 		return fail(msgs.JournalFailed, err)
 	}
@@ -81,8 +101,9 @@ func (e *Engine) DownloadParams(ctx context.Context) error {
 	return nil
 }
 
-// LoadParams applies the parameters the last download kept in the journal, if any.
-// A kept value that no longer validates is ignored with an error in the log.
+// LoadParams applies the parameters the last download kept in the journal, if any
+// and if they were sent to this terminal and merchant. A kept value that no longer
+// validates is an error, and nothing is applied.
 func (e *Engine) LoadParams() error {
 	b, err := e.journal.Setting(ParamsSetting)
 	if errors.Is(err, store.ErrNotFound) {
@@ -91,14 +112,18 @@ func (e *Engine) LoadParams() error {
 	if err != nil {
 		return fmt.Errorf("kept parameters: %w", err)
 	}
-	var p iso8583.Params
-	if err := json.Unmarshal(b, &p); err != nil {
+	var k keptParams
+	if err := json.Unmarshal(b, &k); err != nil {
 		return fmt.Errorf("kept parameters: %w", err)
 	}
-	if err := p.Validate(); err != nil {
+	if k.TerminalID != e.set.Terminal.TerminalID || k.MerchantID != e.set.Terminal.MerchantID {
+		e.log.Info("kept parameters are another terminal's; the configuration stands")
+		return nil
+	}
+	if err := k.Params.Validate(); err != nil {
 		return fmt.Errorf("kept parameters: %w", err)
 	}
-	e.applyParams(p)
+	e.applyParams(k.Params)
 	return nil
 }
 

@@ -126,11 +126,13 @@ type Engine struct {
 	log      *slog.Logger
 	now      func() time.Time
 	signedIn bool
-	// paramsDue is set when a reply header asked for a parameter download.
-	paramsDue bool
-	kernel    *emv.Kernel
-	sealer    *keys.PANSealer // nil when the PAN key is unusable: no field 2 later
-	sequence  uint32          // EMV transaction sequence counter (9F41) of this run
+	// paramsDue is set when a reply header asked for a parameter download;
+	// paramsRetry is when a failed one may be tried again.
+	paramsDue   bool
+	paramsRetry time.Time
+	kernel      *emv.Kernel
+	sealer      *keys.PANSealer // nil when the PAN key is unusable: no field 2 later
+	sequence    uint32          // EMV transaction sequence counter (9F41) of this run
 	// fallback is set when the chip of the last card could not be read: the next
 	// swipe of a chip card is accepted as a fallback transaction.
 	fallback bool
@@ -232,7 +234,7 @@ func (e *Engine) SignIn(ctx context.Context) error {
 	if rep.RespCode != "00" {
 		return &Failure{Code: msgs.Declined, Err: fmt.Errorf("sign-in refused with %s", rep.RespCode)}
 	}
-	wk, err := keys.ParseWorkingKeys(rep.Keys, e.set.TMK)
+	wk, err := keys.ParseWorkingKeys(rep.Field62, e.set.TMK)
 	if err != nil {
 		return fail(msgs.KeyCheckFailed, fmt.Errorf("sign-in keys: %w", err))
 	}
@@ -284,12 +286,10 @@ func (e *Engine) ready(ctx context.Context) error {
 		return err
 	}
 	e.ForwardAdvices(ctx)
-	if e.paramsDue {
-		// The host asked for it; a failure does not hold up the transaction, and
-		// the download is tried again before the next one.
-		if err := e.DownloadParams(ctx); err != nil {
-			e.log.Warn("parameter download", "err", err)
-		}
+	if !e.signedIn {
+		// A reply on the way (reversal, advice) asked for a new sign-in: the
+		// transaction goes out under the new keys.
+		return e.SignIn(ctx)
 	}
 	return nil
 }

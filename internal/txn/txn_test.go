@@ -53,7 +53,7 @@ func newFakeHost(t *testing.T) *fakeHost {
 func (h *fakeHost) Do(ctx context.Context, req iso8583.Request, _ func(hostlink.Stage)) (iso8583.Reply, error) {
 	h.sent = append(h.sent, req)
 	if req.Type == txtype.SignIn {
-		return iso8583.Reply{RespCode: "00", Keys: h.keys, Batch: 7}, nil
+		return iso8583.Reply{RespCode: "00", Field62: h.keys, Batch: 7}, nil
 	}
 	return h.answer(req)
 }

@@ -21,9 +21,10 @@ type Framing interface {
 	Bytes(f Frame) ([]byte, error)
 }
 
-// Framings are the framings by the name configuration and posctl use.
+// Framings are the framings by the name configuration and posctl use: "cup" and
+// "dialup".
 func Framings() map[string]Framing {
-	return map[string]Framing{"length": Length, "dialup": DialUp}
+	return map[string]Framing{"cup": Length, "dialup": DialUp}
 }
 
 // ErrFraming: a dial-up frame's STX, ETX, BCD length or LRC is wrong.

@@ -105,7 +105,7 @@ func TestDialUpErrors(t *testing.T) {
 	if _, err := DialUp.Parse(append(append([]byte(nil), good...), 0)); !errors.Is(err, ErrTrailing) {
 		t.Errorf("Parse with a trailing byte = %v, want ErrTrailing", err)
 	}
-	if len(Framings()) != 2 || Framings()["dialup"] != DialUp || Framings()["length"] != Length {
+	if len(Framings()) != 2 || Framings()["dialup"] != DialUp || Framings()["cup"] != Length {
 		t.Error("Framings does not name both framings")
 	}
 }
