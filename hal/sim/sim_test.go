@@ -3,9 +3,6 @@ package sim_test
 import (
 	"context"
 	"errors"
-	"go/parser"
-	"go/token"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -347,37 +344,6 @@ func TestPrinterPaperOut(t *testing.T) {
 	p.SetStatus(hal.PrinterReady)
 	if err := p.Print(ctx, doc(40)); err != nil {
 		t.Errorf("Print after reloading paper: %v", err)
-	}
-}
-
-// TestImports enforces the package doc: sim reaches no transaction, journal or
-// network code.
-func TestImports(t *testing.T) {
-	forbidden := []string{"countertop/internal/txn", "countertop/store", "countertop/internal/hostlink", "countertop/internal/app", "net", "countertop/hal/sim/"}
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly|parser.ParseComments)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if name == "doc.go" && (f.Doc == nil || !strings.HasPrefix(f.Doc.Text(), "Package sim ")) {
-			t.Errorf("doc.go has no package comment")
-		}
-		for _, imp := range f.Imports {
-			path, _ := strconv.Unquote(imp.Path.Value)
-			for _, bad := range forbidden {
-				if path == bad || strings.HasPrefix(path, bad+"/") {
-					t.Errorf("%s imports %s, which sim must not", name, path)
-				}
-			}
-		}
 	}
 }
 

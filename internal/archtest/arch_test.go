@@ -98,6 +98,7 @@ var rules = []rule{
 		"the simulated host shares only the dialect and keys with the terminal"},
 	{drivers, `^countertop/(store|internal/(txn|app|terminal|hostlink|acquirer))(/|$)`, false,
 		"drivers and simulators implement hal and know nothing above it"},
+	{`^countertop/hal/sim$`, `^(net$|net/)`, false, "the in-process simulators never touch the network"},
 	{`^countertop/hal/pcsc/vpcd$`, `^github\.com/ebfe/scard`, true,
 		"the card side of vpcd is pure Go (make run builds without libpcsclite)"},
 	// Concrete drivers are chosen in cmd/ only; the scenario runner and the
@@ -128,6 +129,20 @@ var allowLists = []only{
 		"the magstripe driver: hal, the wedge's evdev, the serial port and the track types"},
 	{`^countertop/hal/msr/msrsim$`, `^(countertop/(hal|hal/evdev|internal/(carddata|money))|github\.com/creack/pty|golang\.org/x/sys/.*)$`,
 		"the magstripe simulator never imports the driver it tests"},
+	{`^countertop/hal/escpos$`, `^(countertop/(hal|internal/(money|carddata))|go\.bug\.st/serial|golang\.org/x/text/.*)$`,
+		"the printer driver: hal, the serial port and the GB18030 encoder"},
+	{`^countertop/hal/escpos/escpossim$`, `^(countertop/(hal|hal/internal/ptyserve|internal/(money|carddata))|golang\.org/x/text/.*)$`,
+		"the printer simulator never imports the driver it checks"},
+	{`^countertop/hal/pinpad$`, `^(countertop/(hal|hal/pinpad/abecs|internal/(keys|money|carddata))|go\.bug\.st/serial)$`,
+		"the PIN pad driver: hal, its protocol, keys and the serial port"},
+	{`^countertop/hal/pinpad/abecs$`, `^countertop/(hal|internal/(money|carddata))$`,
+		"the ABECS protocol imports neither the driver nor the simulator"},
+	{`^countertop/hal/pinpad/pinpadsim$`, `^countertop/(hal/pinpad/abecs|hal/internal/ptyserve|internal/(keys|money|carddata))$`,
+		"the PIN pad simulator never imports the driver it checks"},
+	{`^countertop/hal/sim$`, `^countertop/(hal|internal/(carddata|keys|money))$`,
+		"the in-process simulators implement hal over L0 and keys"},
+	{`^countertop/internal/receipt$`, `^countertop/(hal|internal/(money|msgs|txtype|carddata))$`,
+		"slips are text and images over hal and L0"},
 }
 
 func standard(path string) bool {
