@@ -45,7 +45,7 @@ func Start(serve func(io.ReadWriter) error) (*PTY, error) {
 		return nil, fmt.Errorf("pty master non-blocking: %w", err)
 	}
 	master := os.NewFile(uintptr(fd), "/dev/ptmx")
-	if err := makeRaw(tty); err != nil {
+	if err := MakeRaw(tty); err != nil {
 		master.Close()
 		tty.Close()
 		return nil, err
@@ -76,9 +76,11 @@ func (t *PTY) Close() error {
 	return t.err
 }
 
-// makeRaw turns off echo and line editing on the slave side until the driver sets its
-// own mode, so the simulator's replies are never echoed back to it.
-func makeRaw(f *os.File) error {
+// MakeRaw turns off echo and line editing on the slave side until the driver sets its
+// own mode, so the simulator's bytes are never echoed back to it or translated (CR
+// to LF) on the way. Start does it; a simulator that only writes (hal/msr/msrsim)
+// calls it on its own pseudo-terminal.
+func MakeRaw(f *os.File) error {
 	fd := int(f.Fd())
 	tio, err := unix.IoctlGetTermios(fd, unix.TCGETS)
 	if err != nil {

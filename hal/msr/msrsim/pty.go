@@ -5,8 +5,9 @@ import (
 	"os"
 	"sync"
 
+	"countertop/hal/internal/ptyserve"
+
 	"github.com/creack/pty"
-	"golang.org/x/sys/unix"
 )
 
 // Reader is a simulated serial stripe reader on a pseudo-terminal: a driver opens
@@ -26,7 +27,7 @@ func Start(f Format) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open pty: %w", err)
 	}
-	if err := makeRaw(tty); err != nil {
+	if err := ptyserve.MakeRaw(tty); err != nil {
 		m.Close()
 		tty.Close()
 		return nil, err
@@ -88,24 +89,4 @@ func (r *Reader) Close() error {
 		r.tty.Close()
 	})
 	return err
-}
-
-// makeRaw turns off echo and line editing on the terminal side until the driver sets
-// its own mode, so nothing is echoed or translated (CR to LF) on the way.
-func makeRaw(f *os.File) error {
-	fd := int(f.Fd())
-	tio, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-	if err != nil {
-		return fmt.Errorf("get pty termios: %w", err)
-	}
-	tio.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
-	tio.Oflag &^= unix.OPOST
-	tio.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
-	tio.Cflag &^= unix.CSIZE | unix.PARENB
-	tio.Cflag |= unix.CS8
-	tio.Cc[unix.VMIN], tio.Cc[unix.VTIME] = 1, 0
-	if err := unix.IoctlSetTermios(fd, unix.TCSETS, tio); err != nil {
-		return fmt.Errorf("set pty termios: %w", err)
-	}
-	return nil
 }
