@@ -7,6 +7,7 @@
 // a bad LRC, an unreadable track 2, and a reader unplugged.
 //
 // msrsim imports hal, hal/evdev (input_event records and key codes), internal/carddata,
-// github.com/creack/pty and golang.org/x/sys; it must not import hal/msr, the driver
-// under test: its LRC and keyboard layout are computed independently.
+// hal/internal/ptyserve (raw mode) and github.com/creack/pty; it must not import
+// hal/msr, the driver under test: its LRC and keyboard layout are computed
+// independently.
 package msrsim
