@@ -84,6 +84,10 @@ func Open(cfg config.Config, dev Devices, log *slog.Logger) (*Terminal, error) {
 	if err != nil {
 		return nil, err
 	}
+	l, err := hostLink(cfg)
+	if err != nil {
+		return nil, err
+	}
 	db, err := openJournal(cfg, log)
 	if err != nil {
 		return nil, err
@@ -102,8 +106,8 @@ func Open(cfg config.Config, dev Devices, log *slog.Logger) (*Terminal, error) {
 	}
 	term := iso8583.Terminal{TerminalID: cfg.Terminal.TerminalID, MerchantID: cfg.Terminal.MerchantID}
 	t.Host = hostlink.New(hostlink.Config{Addr: addr, ConnectTimeout: cfg.Host.ConnectTimeout.Duration,
-		ResponseTimeout: cfg.Host.ResponseTimeout.Duration, Dialect: dialect(cfg), Framing: frame.Framings()[cfg.Host.Framing],
-		PreHeader: preHeader(cfg), Terminal: term,
+		ResponseTimeout: cfg.Host.ResponseTimeout.Duration, Dialect: l.dialect, Framing: l.framing,
+		PreHeader: l.preHeader, Terminal: term,
 		MACAlgorithm: keys.MACAlgorithm(cfg.Host.MAC)}, log.With("component", "hostlink"))
 	kernel, err := Kernel(cfg)
 	if err != nil {
@@ -194,6 +198,10 @@ func openJournal(cfg config.Config, log *slog.Logger) (*store.DB, error) {
 // Keys returns the terminal master key and the journal's PAN hash key: from the key
 // file when keys.file is set, else from the hex test values.
 func Keys(cfg config.Config) (keys.Key, []byte, error) {
+	l, err := hostLink(cfg)
+	if err != nil {
+		return keys.Key{}, nil, err
+	}
 	if cfg.Keys.File != "" {
 		kek, err := keys.LoadKEK(cfg.Keys.KEKFile)
 		if err != nil {
@@ -206,14 +214,14 @@ func Keys(cfg config.Config) (keys.Key, []byte, error) {
 		if kf.PANHash.IsZero() {
 			return keys.Key{}, nil, fmt.Errorf("keys.file %s holds no pan-hash key (posctl keys load --slot pan-hash)", cfg.Keys.File)
 		}
-		if want := tmkKind(cfg); kf.TMK.Kind() != want {
+		if want := l.tmkKind(); kf.TMK.Kind() != want {
 			return keys.Key{}, nil, fmt.Errorf("keys.file %s holds a %s tmk, host.dialect %q takes %s (posctl keys load --sm4 loads an SM4 one)",
 				cfg.Keys.File, kf.TMK.Kind(), cfg.Host.Dialect, want)
 		}
 		return kf.TMK, kf.PANHash.Bytes(), nil
 	}
 	parse := keys.ParseHexKey
-	if tmkKind(cfg) == keys.KindSM4 {
+	if l.tmkKind() == keys.KindSM4 {
 		parse = keys.ParseHexSM4Key
 	}
 	tmk, err := parse(cfg.Keys.TMK)
@@ -227,26 +235,36 @@ func Keys(cfg config.Config) (keys.Key, []byte, error) {
 	return tmk, hashKey, nil
 }
 
-// preHeader is the configured gateway pre-header (config.Validate checked the hex).
-func preHeader(cfg config.Config) []byte {
-	b, _ := hex.DecodeString(cfg.Host.PreHeader)
-	return b
+// link is the configured acquirer link: dialect, framing and gateway pre-header.
+type link struct {
+	dialect   *iso8583.Dialect
+	framing   frame.Framing
+	preHeader []byte
 }
 
-// tmkKind is the cipher of the TMK the configured dialect takes: SM4 for cup-sm4.
-func tmkKind(cfg config.Config) keys.Kind {
-	if dialect(cfg).SM4 {
+// hostLink reads the [host] settings that choose the link.
+func hostLink(cfg config.Config) (link, error) {
+	d, ok := iso8583.Dialects()[cfg.Host.Dialect]
+	if !ok {
+		return link{}, fmt.Errorf("host.dialect %q: not cup or cup-sm4", cfg.Host.Dialect)
+	}
+	fr, ok := frame.Framings()[cfg.Host.Framing]
+	if !ok {
+		return link{}, fmt.Errorf("host.framing %q: not cup or dialup", cfg.Host.Framing)
+	}
+	pre, err := hex.DecodeString(cfg.Host.PreHeader)
+	if err != nil {
+		return link{}, fmt.Errorf("host.pre_header: not hex")
+	}
+	return link{dialect: d, framing: fr, preHeader: pre}, nil
+}
+
+// tmkKind is the cipher of the TMK a dialect takes: SM4 for cup-sm4.
+func (l link) tmkKind() keys.Kind {
+	if l.dialect.SM4 {
 		return keys.KindSM4
 	}
 	return keys.KindDES
-}
-
-// dialect is the configured host dialect (config.Validate checked the name).
-func dialect(cfg config.Config) *iso8583.Dialect {
-	if d, ok := iso8583.Dialects()[cfg.Host.Dialect]; ok {
-		return d
-	}
-	return iso8583.CUP
 }
 
 // Kernel returns the EMV kernel with the default CUP terminal configuration, the
@@ -304,7 +322,11 @@ func AcquirerConfig(cfg config.Config, log *slog.Logger) (acquirer.Config, error
 	if err != nil {
 		return acquirer.Config{}, err
 	}
-	return acquirer.Config{Dialect: dialect(cfg), Framing: frame.Framings()[cfg.Host.Framing], PreHeaderLen: len(preHeader(cfg)),
+	l, err := hostLink(cfg)
+	if err != nil {
+		return acquirer.Config{}, err
+	}
+	return acquirer.Config{Dialect: l.dialect, Framing: l.framing, PreHeaderLen: len(l.preHeader),
 		TMK: tmk, KeyLayout: cfg.Host.KeyLayout,
 		MACAlgorithm: keys.MACAlgorithm(cfg.Host.MAC), Cards: cards, Log: log}, nil
 }

@@ -86,6 +86,11 @@ func TestKeysFollowDialect(t *testing.T) {
 	if got, _, err := Keys(cfg); err != nil || !got.Equal(des) {
 		t.Errorf("the same key file under cup: %v, %v", got, err)
 	}
+	// A configuration that skipped Validate gets an error, never a guessed dialect.
+	cfg.Host.Dialect = "visa"
+	if _, _, err := Keys(cfg); err == nil || !strings.Contains(err.Error(), "host.dialect") {
+		t.Errorf("unknown dialect: %v, want an error naming host.dialect", err)
+	}
 }
 
 // A purge leaves the compaction flag; the next open compacts the journal, keeps
