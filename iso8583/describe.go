@@ -103,21 +103,44 @@ func presentFields(msg *moov.Message) []int {
 // card data in clear: it is for the integrator's own test messages, never for logs
 // (use Describe).
 func (d *Dialect) DecodeJSON(raw []byte, framed bool) ([]byte, error) {
-	body := raw
+	if !framed {
+		return d.decodeJSON(nil, raw)
+	}
+	if len(raw) < frameLenSize+tpduSize+headerSize {
+		return nil, fmt.Errorf("decode: frame of %d bytes: %w", len(raw), ErrMalformed)
+	}
+	n := int(binary.BigEndian.Uint16(raw))
+	if n != len(raw)-frameLenSize {
+		return nil, fmt.Errorf("decode: length prefix %d, %d bytes follow: %w", n, len(raw)-frameLenSize, ErrMalformed)
+	}
+	head := FrameHead{Length: n, TPDU: raw[frameLenSize : frameLenSize+tpduSize],
+		Header: raw[frameLenSize+tpduSize : frameLenSize+tpduSize+headerSize]}
+	return d.decodeJSON(&head, raw[frameLenSize+tpduSize+headerSize:])
+}
+
+// FrameHead is what a frame carried before its body, as the caller's framing read
+// it (iso8583/frame): the stated length, the TPDU, a gateway's pre-header if any,
+// and the header.
+type FrameHead struct {
+	Length                  int
+	TPDU, PreHeader, Header []byte
+}
+
+// DecodeFrameJSON is DecodeJSON of a body whose frame the caller has already read,
+// in any framing; a non-empty pre-header shows as "pre_header" after the TPDU.
+func (d *Dialect) DecodeFrameJSON(head FrameHead, body []byte) ([]byte, error) {
+	return d.decodeJSON(&head, body)
+}
+
+func (d *Dialect) decodeJSON(head *FrameHead, body []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteByte('{')
-	if framed {
-		if len(raw) < frameLenSize+tpduSize+headerSize {
-			return nil, fmt.Errorf("decode: frame of %d bytes: %w", len(raw), ErrMalformed)
+	if head != nil {
+		fmt.Fprintf(&buf, `"length":%d,"tpdu":"%X",`, head.Length, head.TPDU)
+		if len(head.PreHeader) > 0 {
+			fmt.Fprintf(&buf, `"pre_header":"%X",`, head.PreHeader)
 		}
-		n := int(binary.BigEndian.Uint16(raw))
-		if n != len(raw)-frameLenSize {
-			return nil, fmt.Errorf("decode: length prefix %d, %d bytes follow: %w", n, len(raw)-frameLenSize, ErrMalformed)
-		}
-		tpdu := raw[frameLenSize : frameLenSize+tpduSize]
-		hdr := raw[frameLenSize+tpduSize : frameLenSize+tpduSize+headerSize]
-		fmt.Fprintf(&buf, `"length":%d,"tpdu":"%X","header":"%X",`, n, tpdu, hdr)
-		body = raw[frameLenSize+tpduSize+headerSize:]
+		fmt.Fprintf(&buf, `"header":"%X",`, head.Header)
 	}
 	msg, err := d.Unpack(body)
 	if err != nil {

@@ -23,8 +23,8 @@ var stdin io.Reader = os.Stdin
 var dialects = iso8583.Dialects()
 
 const (
-	decodeUsage    = "usage: posctl decode iso [--dialect cup|cup-sm4] [--framing cup|dialup|none] [--mask] HEX|-\n       posctl decode tlv [--mask] HEX|-"
-	decodeISOUsage = "usage: posctl decode iso [--dialect cup|cup-sm4] [--framing cup|dialup|none] [--mask] HEX|-"
+	decodeUsage    = "usage: posctl decode iso [--dialect cup|cup-sm4] [--framing cup|dialup|none] [--pre-header N] [--mask] HEX|-\n       posctl decode tlv [--mask] HEX|-"
+	decodeISOUsage = "usage: posctl decode iso [--dialect cup|cup-sm4] [--framing cup|dialup|none] [--pre-header N] [--mask] HEX|-"
 	decodeTLVUsage = "usage: posctl decode tlv [--mask] HEX|-"
 	maskHelp       = "mask cardholder data (PAN but its last 4 digits, tracks, expiry, PIN block, sensitive EMV tags) for output that will be shared"
 )
@@ -54,6 +54,7 @@ func decodeISO(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() { fmt.Fprintln(stderr, decodeISOUsage); fs.PrintDefaults() }
 	dialect := fs.String("dialect", "cup", "host dialect: "+strings.Join(dialectNames(), ", "))
 	framing := fs.String("framing", "cup", "cup: 2-byte length, TPDU and header before the MTI; dialup: STX, BCD length, TPDU, header, body, ETX, LRC; none: the body starts at the MTI")
+	preHeader := fs.Int("pre-header", 0, "bytes a gateway puts between TPDU and header (shown as pre_header)")
 	mask := fs.Bool("mask", false, maskHelp)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -82,21 +83,27 @@ func decodeISO(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "posctl decode iso:", err)
 		return 1
 	}
-	if *framing == "dialup" {
-		// The same frame behind its 2-byte length: "length" is then the dial-up
-		// frame's BCD length.
-		f, err := frame.DialUp.Parse(raw)
-		if err == nil {
-			raw, err = f.Bytes()
-		}
-		if err != nil {
-			fmt.Fprintln(stderr, "posctl decode iso:", err)
-			return 1
-		}
+	if *preHeader < 0 || (*preHeader > 0 && !framed) {
+		fmt.Fprintln(stderr, "posctl decode iso: --pre-header takes a byte count, and a framing other than none")
+		return 2
 	}
-	compact, err := d.DecodeJSON(raw, framed)
+	var compact []byte
+	if *framing == "dialup" || *preHeader > 0 {
+		// Read by the framing itself; "length" is what the frame states (the
+		// dial-up BCD length, or the 2-byte prefix).
+		var f frame.Frame
+		if f, err = frame.WithPreHeader(frame.Framings()[*framing], *preHeader).Parse(raw); err == nil {
+			compact, err = d.DecodeFrameJSON(iso8583.FrameHead{Length: f.Len(), TPDU: f.TPDU[:], PreHeader: f.PreHeader, Header: f.Header[:]}, f.Body)
+		}
+	} else {
+		compact, err = d.DecodeJSON(raw, framed)
+	}
 	if err != nil {
-		fmt.Fprintf(stderr, "posctl decode iso: %v%s\n", err, framingHint(raw, framed))
+		hint := ""
+		if *framing != "dialup" && *preHeader == 0 {
+			hint = framingHint(raw, framed)
+		}
+		fmt.Fprintf(stderr, "posctl decode iso: %v%s\n", err, hint)
 		return 1
 	}
 	if *mask {
@@ -274,12 +281,13 @@ func sensitiveTag(tag string) bool {
 
 // isoDoc is decode iso's JSON with the fields kept in their order.
 type isoDoc struct {
-	Length *int          `json:"length,omitempty"`
-	TPDU   string        `json:"tpdu,omitempty"`
-	Header string        `json:"header,omitempty"`
-	MTI    string        `json:"mti"`
-	Fields orderedFields `json:"fields"`
-	ICC    []iccTLV      `json:"icc,omitempty"`
+	Length    *int          `json:"length,omitempty"`
+	TPDU      string        `json:"tpdu,omitempty"`
+	PreHeader string        `json:"pre_header,omitempty"`
+	Header    string        `json:"header,omitempty"`
+	MTI       string        `json:"mti"`
+	Fields    orderedFields `json:"fields"`
+	ICC       []iccTLV      `json:"icc,omitempty"`
 }
 
 type iccTLV struct {

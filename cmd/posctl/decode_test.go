@@ -166,6 +166,25 @@ func TestDecodeISODialUp(t *testing.T) {
 	if code, _, errOut := call(runDecode, "iso", "--framing", "dialup", hex.EncodeToString(dial)); code != 1 || !strings.Contains(errOut, "lrc") {
 		t.Errorf("wrong LRC: exit %d, %q", code, errOut)
 	}
+
+	// A gateway pre-header, under either framing: shown after the TPDU, the
+	// fields as before, masked output too.
+	f.PreHeader = []byte{0xFD, 0x00, 0x03, 0xAA, 0xBB, 0xCC}
+	for _, fr := range []string{"cup", "dialup"} {
+		wire, err := frame.WithPreHeader(frame.Framings()[fr], 6).Bytes(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mask := range []string{"--mask=false", "--mask"} {
+			code, out, errOut := call(runDecode, "iso", "--framing", fr, "--pre-header", "6", mask, hex.EncodeToString(wire))
+			if code != 0 || !strings.Contains(out, `"pre_header": "FD0003AABBCC",`) || !strings.Contains(out, `"header": "603100310000"`) {
+				t.Errorf("%s %s with a pre-header: exit %d, %s%s", fr, mask, code, out, errOut)
+			}
+		}
+	}
+	if code, _, _ := call(runDecode, "iso", "--framing", "none", "--pre-header", "6", "0800"); code != 2 {
+		t.Errorf("--pre-header with --framing none: exit %d, want 2", code)
+	}
 }
 
 // --framing none reads a body from the MTI; length, tpdu and header are absent.
