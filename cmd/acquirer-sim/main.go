@@ -4,7 +4,7 @@
 // declines by the test-card profiles and an optional rules file, and logs (slog text,
 // stderr) every exchange with card data masked.
 //
-//	acquirer-sim [-listen 127.0.0.1:5800] [-dialect cup|cup-sm4] [-framing cup|dialup] [-tmk HEX] [-cards DIR] [-rules FILE] [-layout 40|60] [-v]
+//	acquirer-sim [-listen 127.0.0.1:5800] [-dialect cup|cup-sm4] [-framing cup|dialup] [-tmk HEX] [-cards DIR] [-rules FILE] [-layout 24|40|48|60|72] [-v]
 //
 // With -dialect cup-sm4 (national cryptography) the TMK is an SM4 key, the working
 // keys are SM4 keys, MACs are CUP SM4 and PIN blocks 16 bytes.
@@ -45,7 +45,7 @@ func run() error {
 	tmkHex := flag.String("tmk", acquirer.TestTMK, "terminal master key, 32 hex digits (default: the documented test TMK)")
 	cardsDir := flag.String("cards", "", "directory of card profiles (default: the embedded testdata/cards)")
 	rulesFile := flag.String("rules", "", "JSON rules file (format: internal/acquirer Rules; sample testdata/acquirer/rules.json)")
-	layout := flag.Int("layout", 0, "field 62 key layout 40 or 60 (default: 60 when the sign-in asks for a track key, else 40)")
+	layout := flag.Int("layout", 0, "field 62 key layout 24, 40, 48, 60 or 72 (48 and 72: 8-byte check values; default: 60 when the sign-in asks for a track key, else 40)")
 	verbose := flag.Bool("v", false, "debug logs (masked message dumps)")
 	flag.Parse()
 	if flag.NArg() > 0 {

@@ -332,7 +332,7 @@ func (s *Server) signIn(req iso8583.Request, reply iso8583.Reply, log *slog.Logg
 		tk = *s.cfg.Keys
 	}
 	var tdk *keys.Key
-	if layout == keys.Layout60 {
+	if layout == keys.Layout60 || layout == keys.Layout72 {
 		tdk = &tk.TDK
 	}
 	f62, err := keys.EncodeWorkingKeys(s.cfg.TMK, tk.PIK, tk.MAK, tdk, layout)

@@ -32,7 +32,7 @@ type Config struct {
 	Framing      frame.Framing     // nil means frame.Length (the 2-byte length of CUP over TCP)
 	PreHeaderLen int               // a gateway's block between TPDU and header, echoed in replies; 0: none
 	TMK          keys.Key          // required: every terminal's master key
-	KeyLayout    int               // field 62 layout, keys.Layout40 or keys.Layout60; 0: 60 when the sign-in asks for a track key (60.3 "004"), else 40
+	KeyLayout    int               // field 62 layout (keys.Layout24 … keys.Layout72); 0: 60 when the sign-in asks for a track key (60.3 "004"), else 40
 	MACAlgorithm keys.MACAlgorithm // "" means the dialect's (keys.MACCUPECB for CUP)
 	Cards        []cardprofile.Profile
 	Rules        Rules
@@ -109,9 +109,9 @@ func Listen(addr string, cfg Config) (*Server, error) {
 		return nil, errors.New("acquirer: config has no tmk (use acquirer.TestTMK for tests)")
 	}
 	switch cfg.KeyLayout {
-	case 0, keys.Layout24, keys.Layout40, keys.Layout60:
+	case 0, keys.Layout24, keys.Layout40, keys.Layout48, keys.Layout60, keys.Layout72:
 	default:
-		return nil, fmt.Errorf("acquirer: key layout %d (want 24, 40 or 60)", cfg.KeyLayout)
+		return nil, fmt.Errorf("acquirer: key layout %d (want 24, 40, 48, 60 or 72)", cfg.KeyLayout)
 	}
 	if (cfg.TMK.Kind() == keys.KindSM4) != cfg.Dialect.SM4 {
 		return nil, fmt.Errorf("acquirer: a %s tmk cannot serve dialect %s", cfg.TMK.Kind(), cfg.Dialect.Name)

@@ -298,8 +298,8 @@ func (c Config) Validate() error {
 		if c.Host.MAC != "cup-sm4" {
 			bad("host.mac", "%q with host.dialect = \"cup-sm4\": national cryptography takes cup-sm4", c.Host.MAC)
 		}
-		if c.Host.KeyLayout != 40 && c.Host.KeyLayout != 60 {
-			bad("host.key_layout", "%d with host.dialect = \"cup-sm4\": SM4 keys come in layout 40 or 60", c.Host.KeyLayout)
+		if c.Host.KeyLayout == 24 {
+			bad("host.key_layout", "24 with host.dialect = \"cup-sm4\": SM4 keys are 16 bytes (40, 48, 60 or 72)")
 		}
 		if c.Devices.PINPad == "serial" {
 			bad("devices.pinpad", "\"serial\" (ABECS) with host.dialect = \"cup-sm4\": ABECS has no SM4 key method")
@@ -307,8 +307,10 @@ func (c Config) Validate() error {
 	default:
 		oneOf(bad, "host.mac", c.Host.MAC, "cup-ecb", "x919", "x99", "tdes-cbc")
 	}
-	if c.Host.KeyLayout != 24 && c.Host.KeyLayout != 40 && c.Host.KeyLayout != 60 {
-		bad("host.key_layout", "%d is not 24, 40 or 60", c.Host.KeyLayout)
+	switch c.Host.KeyLayout {
+	case 24, 40, 48, 60, 72:
+	default:
+		bad("host.key_layout", "%d is not 24, 40, 48, 60 or 72", c.Host.KeyLayout)
 	}
 	if c.Host.ReversalRetries < 1 || c.Host.ReversalRetries > 10 {
 		bad("host.reversal_retries", "%d is not within 1..10", c.Host.ReversalRetries)

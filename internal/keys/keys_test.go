@@ -336,6 +336,9 @@ func TestWorkingKeys(t *testing.T) {
 		{"40", Layout40, pik16, mak16, nil},
 		{"40-single-mak", Layout40, pik16, mak8, nil},
 		{"60", Layout60, pik16, mak16, &tdk16},
+		{"48", Layout48, pik16, mak16, nil},
+		{"48-single-mak", Layout48, pik16, mak8, nil},
+		{"72", Layout72, pik16, mak16, &tdk16},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -360,7 +363,7 @@ func TestWorkingKeys(t *testing.T) {
 			if diff := cmp.Diff(encPIK, wk.PIKEncrypted); diff != "" {
 				t.Errorf("PIKEncrypted (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(KCV(tt.pik), wk.PIKCheck); diff != "" {
+			if diff := cmp.Diff(zeroBlockCipher(tt.pik)[:len(wk.PIKCheck)], wk.PIKCheck); diff != "" || len(wk.PIKCheck) != layouts[tt.layout].kcv {
 				t.Errorf("PIKCheck (-want +got):\n%s", diff)
 			}
 			// Any flipped check-value byte is refused.
@@ -391,14 +394,20 @@ func TestWorkingKeys(t *testing.T) {
 	}
 }
 
+// kcvOffsets are the first and last byte of each check value in a layout, worked
+// out by hand.
 func kcvOffsets(layout int) []int {
 	switch layout {
 	case Layout24:
-		return []int{8, 20}
+		return []int{8, 11, 20, 23}
 	case Layout40:
-		return []int{16, 36}
+		return []int{16, 19, 36, 39}
+	case Layout48:
+		return []int{16, 23, 40, 47}
+	case Layout72:
+		return []int{16, 23, 40, 47, 64, 71}
 	}
-	return []int{16, 36, 56}
+	return []int{16, 19, 36, 39, 56, 59}
 }
 
 // BenchmarkMACCUPECB is the CUP ECB MAC over a 415-byte body with a 3DES MAK.
@@ -465,9 +474,9 @@ func FuzzParseWorkingKeys(f *testing.F) {
 	tmk := mustKey(f, "70F2A84CCBC2AE8625CBB0F2C22AB923")
 	pik := mustKey(f, "1111111111111111 2222222222222222")
 	mak := mustKey(f, "3333333333333333")
-	for _, layout := range []int{Layout40, Layout60} {
+	for _, layout := range []int{Layout40, Layout60, Layout48, Layout72} {
 		var tdk *Key
-		if layout == Layout60 {
+		if layouts[layout].keys == 3 {
 			tdk = &pik
 		}
 		f62, err := EncodeWorkingKeys(tmk, pik, mak, tdk, layout)
@@ -613,8 +622,13 @@ func TestWorkingKeysSM4(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The published PIK with the first 4 bytes of its check value, twice (as PIK
-	// and as MAK): ParseWorkingKeys must decrypt it under the SM4 TMK and accept it.
+	// The published PIK with its whole 8-byte check value, twice (as PIK and as
+	// MAK): layout 48, as that host sends it.
+	whole, _ := hex.DecodeString(sm4VectorPIKUnder + sm4VectorPIKCheck)
+	if wk, err := ParseWorkingKeys(append(append([]byte(nil), whole...), whole...), tmk); err != nil || fmt.Sprintf("%X", wk.PIKCheck) != sm4VectorPIKCheck {
+		t.Errorf("ParseWorkingKeys(published vector, layout 48) = %v (check %X)", err, wk.PIKCheck)
+	}
+	// The same with the first 4 bytes of the check value (layout 40).
 	part, _ := hex.DecodeString(sm4VectorPIKUnder + sm4VectorPIKCheck[:8])
 	wk, err := ParseWorkingKeys(append(append([]byte(nil), part...), part...), tmk)
 	if err != nil {
@@ -639,9 +653,9 @@ func TestWorkingKeysSM4(t *testing.T) {
 	pik, _ := ParseHexSM4Key("00112233445566778899AABBCCDDEEFF")
 	mak, _ := ParseHexSM4Key("FFEEDDCCBBAA99887766554433221100")
 	tdk, _ := ParseHexSM4Key("0F1E2D3C4B5A69788796A5B4C3D2E1F0")
-	for _, layout := range []int{Layout40, Layout60} {
+	for _, layout := range []int{Layout40, Layout60, Layout48, Layout72} {
 		var tp *Key
-		if layout == Layout60 {
+		if layout == Layout60 || layout == Layout72 {
 			tp = &tdk
 		}
 		f62, err := EncodeWorkingKeys(tmk, pik, mak, tp, layout)
@@ -652,7 +666,7 @@ func TestWorkingKeysSM4(t *testing.T) {
 		if err != nil {
 			t.Fatalf("ParseWorkingKeys(%d): %v", layout, err)
 		}
-		if !wk.PIK.Equal(pik) || !wk.MAK.Equal(mak) || wk.HasTDK != (layout == Layout60) || (tp != nil && !wk.TDK.Equal(tdk)) {
+		if !wk.PIK.Equal(pik) || !wk.MAK.Equal(mak) || wk.HasTDK != (tp != nil) || (tp != nil && !wk.TDK.Equal(tdk)) {
 			t.Errorf("layout %d: keys do not round-trip", layout)
 		}
 		// The same bytes under a 3DES TMK of the same bits are wrong keys.
