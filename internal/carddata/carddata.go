@@ -132,7 +132,8 @@ func ParseTrack2(s string) (Track2, error) {
 	s = strings.TrimSuffix(strings.TrimPrefix(s, ";"), "?")
 	s = strings.ReplaceAll(strings.ToUpper(s), "D", "=")
 	pan, rest, ok := strings.Cut(s, "=")
-	if !ok || len(s) > 37 || !digitsOnly(strings.ReplaceAll(s, "=", "")) {
+	// One separator: expiry, service code and discretionary data are digits.
+	if !ok || len(s) > 37 || !digitsOnly(pan) || !digitsOnly(rest) {
 		return Track2{}, fmt.Errorf("track 2: %w", ErrBadTrack)
 	}
 	if _, err := ParsePAN(pan); err != nil {

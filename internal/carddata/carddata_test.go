@@ -67,7 +67,8 @@ func TestParseTrack2(t *testing.T) {
 	if tr.PAN().Reveal() != testPAN || tr.Expiry() != "3012" || tr.ServiceCode() != "201" {
 		t.Errorf("got pan %v expiry %s service %s", tr.PAN(), tr.Expiry(), tr.ServiceCode())
 	}
-	for _, bad := range []string{"", "6222021234567890128", testPAN + "=30", "abc=3012201", testPAN + "=3012201" + strings.Repeat("9", 30)} {
+	for _, bad := range []string{"", "6222021234567890128", testPAN + "=30", "abc=3012201", testPAN + "=3012201" + strings.Repeat("9", 30),
+		testPAN + "=3=12201123", testPAN + "=30122011=23"} { // one separator only
 		if _, err := ParseTrack2(bad); err == nil {
 			t.Errorf("ParseTrack2(%q) accepted", bad)
 		}
