@@ -1,10 +1,6 @@
 package iso8583_test
 
 import (
-	"encoding/hex"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -71,20 +67,7 @@ func TestGoldenReplies(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := strings.ToUpper(hex.EncodeToString(raw)) + "\n"
-			path := filepath.Join(goldenDir, tc.name+".hex")
-			if *update {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("%s (-golden +got):\n%s", path, diff)
-			}
+			want := goldenFrame(t, tc.name, raw)
 			// The terminal's side: read, verify, parse, load keys.
 			f, err := frame.Parse(unhex(t, string(want)))
 			if err != nil {

@@ -122,6 +122,27 @@ func goldenRequests(t testing.TB) map[string]iso8583.Request {
 	}
 }
 
+// goldenFrame compares a frame with testdata/host/<name>.hex (-update rewrites it)
+// and returns the golden text, for the checks made on the golden bytes themselves.
+func goldenFrame(t *testing.T, name string, raw []byte) []byte {
+	t.Helper()
+	got := strings.ToUpper(hex.EncodeToString(raw)) + "\n"
+	path := filepath.Join(goldenDir, name+".hex")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s (-golden +got):\n%s", path, diff)
+	}
+	return want
+}
+
 // TestGolden packs every request (CUP ECB MAC under testMAK) into a frame and
 // compares it byte for byte with testdata/host/<name>.hex; -update rewrites them.
 func TestGolden(t *testing.T) {
@@ -150,20 +171,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := strings.ToUpper(hex.EncodeToString(raw)) + "\n"
-			path := filepath.Join(goldenDir, name+".hex")
-			if *update {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("%s (-golden +got):\n%s", path, diff)
-			}
+			want := goldenFrame(t, name, raw)
 			// The golden frame decodes, and its MAC verifies over the raw bytes.
 			f, err := frame.Parse(unhex(t, string(want)))
 			if err != nil {

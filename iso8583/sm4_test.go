@@ -1,10 +1,6 @@
 package iso8583_test
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"countertop/internal/carddata"
@@ -54,20 +50,7 @@ func TestGoldenSM4(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := strings.ToUpper(fmt.Sprintf("%x", raw)) + "\n"
-	path := filepath.Join(goldenDir, "sm4-sale-swipe-pin.hex")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s (-golden +got):\n%s", path, diff)
-	}
+	want := goldenFrame(t, "sm4-sale-swipe-pin", raw)
 
 	f, err := frame.Parse(unhex(t, string(want)))
 	if err != nil {
